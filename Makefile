@@ -1,0 +1,25 @@
+# The two commands: `make run` and `make test`. Everything else they need, they install.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test migrate clean
+
+run: $(STAMP)
+	$(BIN)/python -m all_in_one
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+migrate: $(STAMP)
+	$(BIN)/python -m db.migrate
+
+$(STAMP): pyproject.toml
+	@scripts/ensure-venv $(PYTHON) $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+clean:
+	rm -rf $(VENV) *.egg-info

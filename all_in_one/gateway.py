@@ -1,0 +1,60 @@
+"""The gateway's path layout in WSGI, as nginx lays it out in the microservices deployment."""
+import os
+from pathlib import Path
+
+from flask import Flask, send_from_directory
+from werkzeug.utils import redirect
+
+import auth_service
+import user_service
+import ws_service
+from shared.errors import register_error_handlers
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+class Gateway:
+    """Routes a request by its path prefix: /auth/ and /users/ lose the prefix, /ws/ keeps it."""
+
+    def __init__(self, stripped, kept, fallback):
+        self._stripped = stripped
+        self._kept = kept
+        self._fallback = fallback
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        for prefix, app in {**self._stripped, **self._kept}.items():
+            if path == prefix:
+                # As nginx does for a `location /prefix/`: the bare prefix moves to the slashed one.
+                return redirect(prefix + "/", code=301)(environ, start_response)
+        for prefix, app in self._stripped.items():
+            if path.startswith(prefix + "/"):
+                return app({**environ, "PATH_INFO": path[len(prefix):]}, start_response)
+        for prefix, app in self._kept.items():
+            if path.startswith(prefix + "/"):
+                return app(environ, start_response)
+        return self._fallback(environ, start_response)
+
+
+def create_web_app():
+    """The web client's static files, with / serving index.html."""
+    app = Flask(__name__, static_folder=None)
+    register_error_handlers(app)
+
+    @app.get("/")
+    def index():
+        return send_from_directory(WEB_DIR, "index.html")
+
+    @app.get("/<path:name>")
+    def static_file(name):
+        return send_from_directory(WEB_DIR, name)
+
+    return app
+
+
+def create_app(config):
+    return Gateway(
+        stripped={"/auth": auth_service.create_app(config), "/users": user_service.create_app(config)},
+        kept={"/ws": ws_service.create_app(config)},
+        fallback=create_web_app(),
+    )

@@ -1,0 +1,36 @@
+"""bcrypt hashing off the gevent loop, so that a login storm does not stall the worker's other requests.
+
+bcrypt releases the GIL, so a thread pool as large as the machine has cores hashes in parallel while
+the worker's greenlets go on serving; logins beyond that wait their turn without blocking anyone.
+"""
+import base64
+import hashlib
+
+import bcrypt
+from gevent.threadpool import ThreadPool
+
+ROUNDS = 12
+# The hash of a random password nobody knows, at the same cost: checking an unknown user's login
+# against it takes as long as checking a real one, so timing does not tell which names exist.
+UNKNOWN_USER_HASH = b"$2b$12$7BM6DSOMh4R4KVJl.ehfBOczPFg6UKAmknKaO.d9MwtgikFQMMVIu"
+
+
+def _bcrypt_input(password):
+    # bcrypt reads at most 72 bytes (bcrypt 5 refuses more) and stops at NUL; passwords may be
+    # 128 characters of any script. A base64 SHA-256 digest is 44 printable bytes that keep them all.
+    return base64.b64encode(hashlib.sha256(password.encode("utf-8")).digest())
+
+
+class PasswordHasher:
+    def __init__(self, threads):
+        self._pool = ThreadPool(threads)
+
+    def hash(self, password):
+        hashed = self._pool.apply(bcrypt.hashpw, (_bcrypt_input(password), bcrypt.gensalt(ROUNDS)))
+        return hashed.decode("ascii")
+
+    def verify(self, password, password_hash):
+        """True if `password` matches; with no hash (unknown user) False, after the same work."""
+        expected = password_hash.encode("ascii") if password_hash else UNKNOWN_USER_HASH
+        matches = self._pool.apply(bcrypt.checkpw, (_bcrypt_input(password), expected))
+        return matches and password_hash is not None

@@ -1,0 +1,1 @@
+"""The PostgreSQL schema as ordered SQL migrations, and the runner that applies them."""

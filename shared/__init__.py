@@ -1,0 +1,1 @@
+"""What every Parley service imports: configuration, database, tokens, errors, the service base."""

@@ -1,0 +1,84 @@
+"""Every setting Parley reads, taken from environment variables in this one place."""
+import os
+from dataclasses import dataclass, field
+
+DEVELOPMENT_JWT_SECRET = "parley-development-secret-do-not-use-in-production"
+MIN_PRODUCTION_SECRET_BYTES = 32
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Raised at start-up when production would run with a development default."""
+
+
+def _int(environ, name, default):
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise UnsafeConfiguration(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _bool(environ, name, default):
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    token_ttl_seconds: int = 24 * 3600
+    cookie_name: str = "parley_token"
+    cookie_secure: bool = False
+    max_body_bytes: int = 64 * 1024
+    db_pool_size: int = 10
+    db_acquire_timeout_seconds: float = 5.0
+    # bcrypt at cost 12 takes about 250 ms of one core; more threads than cores only queue.
+    password_hash_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: str = ".data"
+
+    @property
+    def production(self):
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ=None):
+        environ = os.environ if environ is None else environ
+        env = environ.get("PARLEY_ENV", "development")
+        config = cls(
+            env=env,
+            database_url=environ.get("DATABASE_URL") or None,
+            redis_url=environ.get("REDIS_URL") or None,
+            jwt_secret=environ.get("JWT_SECRET") or DEVELOPMENT_JWT_SECRET,
+            token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
+            cookie_secure=_bool(environ, "COOKIE_SECURE", env == "production"),
+            max_body_bytes=_int(environ, "MAX_BODY_BYTES", cls.max_body_bytes),
+            db_pool_size=_int(environ, "DB_POOL_SIZE", cls.db_pool_size),
+            password_hash_threads=_int(environ, "PASSWORD_HASH_THREADS", os.cpu_count() or 1),
+            host=environ.get("HOST") or cls.host,
+            port=_int(environ, "PORT", cls.port),
+            data_dir=environ.get("PARLEY_DATA_DIR") or cls.data_dir,
+        )
+        config.check_safe()
+        return config
+
+    def check_safe(self):
+        """Refuse to run production with a secret anyone can read in this file or guess."""
+        if not self.production:
+            return
+        if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+            raise UnsafeConfiguration("JWT_SECRET must be set in production")
+        if len(self.jwt_secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+            raise UnsafeConfiguration(
+                f"JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
+            )
+        if not self.database_url:
+            raise UnsafeConfiguration("DATABASE_URL must be set in production")

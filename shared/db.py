@@ -1,0 +1,107 @@
+"""The PostgreSQL connection pool every service uses, and its transaction helper.
+
+Connections are taken per transaction, not per request: a login spends most of its time hashing and a
+WebSocket lives for hours, and neither should hold a connection while it waits. Under gevent the
+pool's semaphore and psycopg2 (made cooperative by shared.cooperative) wait without blocking the
+worker. A connection that fails is thrown away, so the pool heals by itself when the server is back.
+"""
+import logging
+import threading
+from contextlib import contextmanager
+
+import psycopg2
+import psycopg2.extras
+from flask import current_app
+
+from shared.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+# Errors that mean the server or the link to it is gone, not that the statement was wrong.
+CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+class ConnectionPool:
+    def __init__(self, dsn, size, acquire_timeout_seconds):
+        self._dsn = dsn
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle = []
+        self._acquire_timeout = acquire_timeout_seconds
+
+    @contextmanager
+    def connection(self):
+        if not self._slots.acquire(timeout=self._acquire_timeout):
+            raise ServiceUnavailable("The database is busy; try again soon.", code="database_busy")
+        conn = None
+        try:
+            conn = self._idle.pop() if self._idle else self._connect()
+            yield conn
+        except CONNECTION_ERRORS as error:
+            log.warning("database connection failed: %s", error)
+            self._discard(conn)
+            # The others were opened to the same server and are most likely dead too.
+            self.close_idle()
+            conn = None
+            raise ServiceUnavailable("The database is unavailable; try again soon.",
+                                     code="database_unavailable") from None
+        except Exception:
+            if not self._rolled_back(conn):
+                self._discard(conn)
+                conn = None
+            raise
+        except BaseException:
+            # A greenlet killed mid-query leaves the connection in an unknown state.
+            self._discard(conn)
+            conn = None
+            raise
+        finally:
+            if conn is not None:
+                self._idle.append(conn)
+            self._slots.release()
+
+    @contextmanager
+    def transaction(self):
+        """A cursor whose statements commit together, or not at all if the block raises."""
+        with self.connection() as conn:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
+                yield cursor
+            conn.commit()
+
+    def close_idle(self):
+        while self._idle:
+            self._discard(self._idle.pop())
+
+    def _connect(self):
+        return psycopg2.connect(self._dsn, connect_timeout=5, application_name="parley")
+
+    @staticmethod
+    def _rolled_back(conn):
+        if conn is None or conn.closed:
+            return False
+        try:
+            conn.rollback()
+            return True
+        except psycopg2.Error:
+            return False
+
+    @staticmethod
+    def _discard(conn):
+        if conn is not None and not conn.closed:
+            try:
+                conn.close()
+            except CONNECTION_ERRORS:
+                pass
+
+
+def init_app(app, config):
+    app.extensions["parley_db"] = ConnectionPool(
+        config.database_url, config.db_pool_size, config.db_acquire_timeout_seconds
+    )
+
+
+def get_pool():
+    return current_app.extensions["parley_db"]
+
+
+def transaction():
+    return get_pool().transaction()

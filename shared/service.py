@@ -1,0 +1,92 @@
+"""What every Parley service is built on: the Flask app with its config, database pool, error
+envelope, JSON dates, metrics, and the routes each service answers (`/`, `/healthz`,
+`/openapi.json`, `/metrics`).
+"""
+import datetime
+import json
+from importlib import resources
+
+from flask import Blueprint, Flask, current_app, jsonify
+from flask.json.provider import DefaultJSONProvider
+
+from shared import db, metrics
+from shared.config import Config
+from shared.errors import ServiceUnavailable, register_error_handlers
+
+
+class ParleyJSONProvider(DefaultJSONProvider):
+    """Timestamps as ISO 8601 UTC strings, as the contract says (Flask's default is an HTTP date)."""
+
+    @staticmethod
+    def default(value):
+        if isinstance(value, datetime.datetime):
+            return value.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+        return DefaultJSONProvider.default(value)
+
+
+def create_service_app(service_name, package, config=None, path_prefixes=("",)):
+    """A Flask app for service `service_name`, whose code and openapi.json live in `package`.
+
+    The service routes answer under each of `path_prefixes` ("" is the root)."""
+    config = config or Config.from_env()
+    config.check_safe()
+    app = Flask(package)
+    app.json = ParleyJSONProvider(app)
+    app.config["PARLEY"] = config
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.extensions["parley_health_checks"] = {"database": _database_answers}
+    register_error_handlers(app)
+    db.init_app(app, config)
+    metrics.init_app(app, service_name)
+    blueprint = _service_blueprint(service_name, _openapi_document(package, path_prefixes))
+    for prefix in path_prefixes:
+        app.register_blueprint(blueprint, url_prefix=prefix or None, name=f"service{prefix.replace('/', '_')}")
+    return app
+
+
+def _openapi_document(package, path_prefixes):
+    """The service's own openapi.json, with the routes every service shares added to it."""
+    document = json.loads(resources.files(package).joinpath("openapi.json").read_text())
+    common = json.loads(resources.files("shared").joinpath("openapi_common.json").read_text())
+    for prefix in path_prefixes:
+        for path, item in common["paths"].items():
+            document["paths"][prefix + path] = item
+    components = document.setdefault("components", {})
+    for section, entries in common["components"].items():
+        components.setdefault(section, {}).update(entries)
+    return document
+
+
+def _database_answers():
+    with db.transaction() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _service_blueprint(service_name, openapi):
+    blueprint = Blueprint("service", __name__)
+
+    @blueprint.get("/")
+    def banner():
+        return {"service": service_name, "status": "ok"}
+
+    @blueprint.get("/healthz")
+    def healthz():
+        checks = {}
+        for name, check in current_app.extensions["parley_health_checks"].items():
+            try:
+                check()
+                checks[name] = "ok"
+            except ServiceUnavailable:
+                checks[name] = "unavailable"
+        healthy = all(state == "ok" for state in checks.values())
+        return jsonify({"status": "ok" if healthy else "unavailable", "checks": checks}), (200 if healthy else 503)
+
+    @blueprint.get("/openapi.json")
+    def openapi_document():
+        return openapi
+
+    @blueprint.get("/metrics")
+    def prometheus_metrics():
+        return metrics.exposition()
+
+    return blueprint

@@ -1,0 +1,215 @@
+"""Fixtures that start the real things once per test run: a PostgreSQL database of the run's own,
+and the all-in-one process serving it over real HTTP."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+import requests
+from psycopg2 import sql
+
+from db.migrate import apply_migrations
+from shared.config import Config
+
+REPO = Path(__file__).resolve().parent.parent
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _answers(url):
+    try:
+        psycopg2.connect(url, connect_timeout=3).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url_named(admin_url, name):
+    """`admin_url` with its database replaced by `name`."""
+    params = psycopg2.extensions.parse_dsn(admin_url)
+    params["dbname"] = name
+    return psycopg2.extensions.make_dsn(**params)
+
+
+def wait_until_healthy(base_url, process, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            if requests.get(f"{base_url}/auth/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{base_url} did not become healthy in {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory):
+    """A PostgreSQL server to make throwaway databases in: TEST_DATABASE_URL, else the local
+    server on 127.0.0.1:5432, else an embedded one started for this run."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+    elif _answers(LOCAL_POSTGRES):
+        yield LOCAL_POSTGRES
+    else:
+        import pgserver
+
+        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+        yield server.get_uri()
+
+
+class ThrowawayDatabases:
+    """Creates databases on the admin server and drops them all at the end of the run."""
+
+    def __init__(self, admin_url):
+        self.admin_url = admin_url
+        self.names = []
+
+    def _execute(self, statement):
+        conn = psycopg2.connect(self.admin_url)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            conn.close()
+
+    def create(self, migrated=True):
+        name = f"parley_test_{uuid.uuid4().hex[:12]}"
+        self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.names.append(name)
+        url = database_url_named(self.admin_url, name)
+        if migrated:
+            apply_migrations(url)
+        return url
+
+    def drop_all(self):
+        for name in self.names:
+            self._execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def databases(postgres_admin_url):
+    throwaway = ThrowawayDatabases(postgres_admin_url)
+    yield throwaway
+    throwaway.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(databases):
+    """The run's migrated database, shared by the tests and the server."""
+    return databases.create()
+
+
+@pytest.fixture
+def db_cursor(database_url):
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            yield cursor
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def config(database_url):
+    return Config(database_url=database_url)
+
+
+class RunningServer:
+    """A `python -m all_in_one` process, as `make run` starts it."""
+
+    def __init__(self, env, output_path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._output = open(output_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "all_in_one"],
+            cwd=REPO,
+            env={**os.environ, **env, "PORT": str(self.port)},
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until_healthy(self.url, self.process)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            self._output.close()
+
+
+@pytest.fixture(scope="session")
+def server(database_url, tmp_path_factory):
+    running = RunningServer({"DATABASE_URL": database_url}, tmp_path_factory.mktemp("server") / "output.log")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(server):
+    return server.url
+
+
+class Person:
+    """One user of Parley, talking to it over HTTP with their own session."""
+
+    def __init__(self, base_url, username=None, password="correct horse battery"):
+        self.base_url = base_url
+        self.username = username or f"u{uuid.uuid4().hex[:12]}"
+        self.password = password
+        self.token = None
+        self.id = None
+
+    def register(self):
+        response = requests.post(f"{self.base_url}/auth/register",
+                                 json={"username": self.username, "password": self.password})
+        assert response.status_code == 201, response.text
+        self.id = response.json()["id"]
+        return self
+
+    def login(self):
+        response = requests.post(f"{self.base_url}/auth/login",
+                                 json={"username": self.username, "password": self.password})
+        assert response.status_code == 200, response.text
+        self.token = response.json()["access_token"]
+        return self
+
+    def request(self, method, path, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return requests.request(method, f"{self.base_url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+
+@pytest.fixture
+def person(base_url):
+    """A registered, logged-in user."""
+    return Person(base_url).register().login()
+
+
+@pytest.fixture
+def new_person(base_url):
+    """Makes people who are not registered yet."""
+    return lambda **kwargs: Person(base_url, **kwargs)

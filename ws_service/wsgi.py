@@ -1,0 +1,8 @@
+"""gunicorn's entry point: `gunicorn -k gevent ws_service.wsgi:app`."""
+from shared.cooperative import make_cooperative
+
+make_cooperative()
+
+from ws_service import create_app  # noqa: E402  (after the patching, on purpose)
+
+app = create_app()
