@@ -30,7 +30,7 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     The service routes answer under each of `path_prefixes` ("" is the root)."""
     config = config or Config.from_env()
     config.check_safe()
-    app = Flask(package)
+    app = Flask(package, static_folder=None)
     app.json = ParleyJSONProvider(app)
     app.config["PARLEY"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes

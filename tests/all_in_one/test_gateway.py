@@ -1,0 +1,62 @@
+"""The all-in-one process lays paths out as the gateway does."""
+import re
+
+import pytest
+import requests
+
+SERVICES = {"/auth": "auth_service", "/users": "user_service", "/ws": "ws_service"}
+
+
+@pytest.mark.parametrize("prefix, name", SERVICES.items())
+def test_each_service_answers_its_banner_under_its_prefix(base_url, prefix, name):
+    response = requests.get(f"{base_url}{prefix}/")
+    assert response.status_code == 200
+    assert response.json() == {"service": name, "status": "ok"}
+
+
+@pytest.mark.parametrize("prefix", SERVICES)
+def test_each_service_is_healthy_with_its_database(base_url, prefix):
+    response = requests.get(f"{base_url}{prefix}/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+@pytest.mark.parametrize("prefix, name", SERVICES.items())
+def test_each_service_serves_its_openapi_document(base_url, prefix, name):
+    document = requests.get(f"{base_url}{prefix}/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert name in document["info"]["title"]
+    assert "/healthz" in document["paths"]
+
+
+def test_metrics_count_requests_by_route_and_status(base_url):
+    requests.get(f"{base_url}/auth/me")
+    text = requests.get(f"{base_url}/auth/metrics").text
+    assert re.search(r'parley_http_requests_total\{method="GET",route="/me",service="auth_service",status="401"\} \d',
+                     text)
+
+
+def test_the_web_client_is_served_at_the_root(base_url):
+    page = requests.get(f"{base_url}/")
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "<title>Parley</title>" in page.text
+    script = requests.get(f"{base_url}/app.js")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["Content-Type"]
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/auth/no-such-route", "/users/no/such/route", "/ws/nothing",
+                                  "/../../etc/passwd", "/%2e%2e/pyproject.toml"])
+def test_unknown_paths_get_the_json_404_envelope(base_url, path):
+    response = requests.get(f"{base_url}{path}")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("prefix", SERVICES)
+def test_a_bare_prefix_moves_to_the_slashed_one(base_url, prefix):
+    response = requests.get(f"{base_url}{prefix}", allow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith(f"{prefix}/")

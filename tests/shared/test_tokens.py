@@ -1,0 +1,104 @@
+"""The token check every service shares: forged, tampered, expired, revoked and orphaned tokens
+all get 401, from auth_service over HTTP and from any app built on shared.service."""
+import base64
+import dataclasses
+import json
+import time
+
+import jwt
+import pytest
+from flask import g
+
+from shared.service import create_service_app
+from shared.tokens import issue_token, login_required
+
+
+@pytest.fixture(scope="module")
+def protected_client(config):
+    """A service built on the shared base with one route behind login_required, as every service's are."""
+    app = create_service_app("probe", "user_service", config)
+
+    @app.get("/whoami")
+    @login_required
+    def whoami():
+        return {"id": g.user["id"]}
+
+    return app.test_client()
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def forged_tokens(config, user_id):
+    now = int(time.time())
+    claims = {"sub": str(user_id), "jti": "forged", "iat": now, "exp": now + 600}
+    good = jwt.encode(claims, config.jwt_secret, algorithm="HS256")
+    header, payload, signature = good.split(".")
+    return {
+        "tampered-payload": f"{header}.{b64({**claims, 'sub': str(user_id + 1)})}.{signature}",
+        "tampered-signature": f"{header}.{payload}.{signature[:-4]}AAAA",
+        "alg-none": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{payload}.",
+        "hs512": jwt.encode(claims, config.jwt_secret, algorithm="HS512"),
+        "other-secret": jwt.encode(claims, "another secret that is long enough!!", algorithm="HS256"),
+        "no-exp": jwt.encode({k: v for k, v in claims.items() if k != "exp"}, config.jwt_secret, algorithm="HS256"),
+        "no-jti": jwt.encode({k: v for k, v in claims.items() if k != "jti"}, config.jwt_secret, algorithm="HS256"),
+        "sub-not-a-number": jwt.encode({**claims, "sub": "admin"}, config.jwt_secret, algorithm="HS256"),
+        "not-a-jwt": "hello.world",
+    }
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the hs512 forgery
+@pytest.mark.parametrize("kind", ["tampered-payload", "tampered-signature", "alg-none", "hs512", "other-secret",
+                                  "no-exp", "no-jti", "sub-not-a-number", "not-a-jwt"])
+def test_a_forged_or_malformed_token_is_401_over_http(person, config, kind):
+    token = forged_tokens(config, person.id)[kind]
+    response = person.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_token"
+
+
+def test_an_expired_token_is_401(person, config):
+    expired, _ = issue_token(dataclasses.replace(config, token_ttl_seconds=-1), person.id)
+    response = person.get("/auth/me", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_expired"
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Token abc"])
+def test_an_authorization_header_that_is_not_bearer_is_401(person, header):
+    response = person.get("/auth/me", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_token"
+
+
+def test_a_revoked_token_is_401_in_another_service(person, protected_client):
+    headers = {"Authorization": f"Bearer {person.token}"}
+    assert protected_client.get("/whoami", headers=headers).json == {"id": person.id}
+    assert person.post("/auth/logout").status_code == 202
+    response = protected_client.get("/whoami", headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "token_revoked"
+
+
+def test_the_token_of_a_deleted_user_is_401(person, protected_client, db_cursor):
+    db_cursor.execute("DELETE FROM users WHERE id = %s", (person.id,))
+    response = protected_client.get("/whoami", headers={"Authorization": f"Bearer {person.token}"})
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "token_revoked"
+
+
+def test_the_cookie_is_accepted_where_no_header_is_sent(person, protected_client):
+    protected_client.set_cookie("parley_token", person.token)
+    assert protected_client.get("/whoami").json == {"id": person.id}
+    protected_client.delete_cookie("parley_token")
+
+
+def test_issued_tokens_carry_the_claims_the_contract_names(config):
+    token, claims = issue_token(config, 42)
+    decoded = jwt.decode(token, config.jwt_secret, algorithms=["HS256"])
+    assert decoded == claims
+    assert set(decoded) == {"sub", "jti", "iat", "exp"}
+    assert decoded["sub"] == "42"
+    assert decoded["exp"] - decoded["iat"] == config.token_ttl_seconds
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
