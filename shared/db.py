@@ -6,6 +6,7 @@ pool's semaphore and psycopg2 (made cooperative by shared.cooperative) wait with
 worker. A connection that fails is thrown away, so the pool heals by itself when the server is back.
 """
 import logging
+import select
 import threading
 from contextlib import contextmanager
 
@@ -34,7 +35,7 @@ class ConnectionPool:
             raise ServiceUnavailable("The database is busy; try again soon.", code="database_busy")
         conn = None
         try:
-            conn = self._idle.pop() if self._idle else self._connect()
+            conn = self._take_idle() or self._connect()
             yield conn
         except CONNECTION_ERRORS as error:
             log.warning("database connection failed: %s", error)
@@ -66,6 +67,18 @@ class ConnectionPool:
             with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
                 yield cursor
             conn.commit()
+
+    def _take_idle(self):
+        """A pooled connection that is still open, or None. A connection the server ended while it
+        sat idle (a restart, pg_terminate_backend) has its end-of-file waiting to be read; one that
+        is fine has nothing to say until asked."""
+        while self._idle:
+            conn = self._idle.pop()
+            readable, _, _ = select.select([conn], [], [], 0)
+            if not readable and not conn.closed:
+                return conn
+            self._discard(conn)
+        return None
 
     def close_idle(self):
         while self._idle:

@@ -12,6 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from shared import db, metrics
 from shared.config import Config
 from shared.errors import ServiceUnavailable, register_error_handlers
+from shared.validation import IdConverter
 
 
 class ParleyJSONProvider(DefaultJSONProvider):
@@ -32,6 +33,7 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     config.check_safe()
     app = Flask(package, static_folder=None)
     app.json = ParleyJSONProvider(app)
+    app.url_map.converters["id"] = IdConverter
     app.config["PARLEY"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.extensions["parley_health_checks"] = {"database": _database_answers}

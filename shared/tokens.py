@@ -81,3 +81,15 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def set_session_cookie(response, config, token):
+    """The browser's copy of the token: HttpOnly (no script reads it), SameSite=Strict (no other
+    site sends it)."""
+    response.set_cookie(config.cookie_name, token, max_age=config.token_ttl_seconds, path="/",
+                        httponly=True, samesite="Strict", secure=config.cookie_secure)
+
+
+def clear_session_cookie(response, config):
+    response.delete_cookie(config.cookie_name, path="/", httponly=True, samesite="Strict",
+                           secure=config.cookie_secure)

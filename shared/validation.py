@@ -1,7 +1,9 @@
 """Reading a JSON request body and its fields, refusing anything malformed with a 400 envelope."""
 import json
+import re
 
 from flask import request
+from werkzeug.routing import BaseConverter, ValidationError
 
 from shared.errors import BadRequest
 
@@ -40,3 +42,57 @@ def text_field(body, name, *, min_length, max_length, strip=False):
     if len(value) > max_length:
         raise BadRequest(f"'{name}' must be at most {max_length} characters.", code="too_long")
     return value
+
+
+# The contract's usernames: 3 to 32 of these characters, unique whatever their case.
+USERNAME_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]*")
+USERNAME_LENGTH = (3, 32)
+
+
+def could_be_username(text):
+    return USERNAME_LENGTH[0] <= len(text) <= USERNAME_LENGTH[1] and bool(USERNAME_CHARACTERS.fullmatch(text))
+
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+INTEGER = re.compile(r"-?[0-9]{1,19}")
+
+
+def int_arg(name, *, default=None, minimum=None, maximum=None):
+    """Query parameter `name` as an int within bounds, `default` when absent, or 400."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not INTEGER.fullmatch(raw):
+        raise BadRequest(f"'{name}' must be an integer.", code="invalid_parameter")
+    value = int(raw)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise BadRequest(f"'{name}' must be between {minimum} and {maximum}.", code="invalid_parameter")
+    return value
+
+
+def id_arg(name):
+    """Query parameter `name` as a required id."""
+    value = int_arg(name, minimum=1, maximum=MAX_ID)
+    if value is None:
+        raise BadRequest(f"'{name}' is required.", code="missing_parameter")
+    return value
+
+
+def limit_arg(default=20, maximum=100):
+    return int_arg("limit", default=default, minimum=1, maximum=maximum)
+
+
+class IdConverter(BaseConverter):
+    """`<id:name>` in a route: a positive integer that fits a bigint. Anything else is no route
+    at all (404), rather than a number PostgreSQL would refuse."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value):
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value):
+        return str(value)

@@ -1,0 +1,163 @@
+"""user_service's SQL: profiles, follows and posts. Driver errors become domain errors here."""
+import psycopg2.errors
+
+from shared.errors import Conflict, NotFound, Unauthorized
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    message = "No such user."
+
+
+class AlreadyFollowing(Conflict):
+    code = "already_following"
+    message = "You already follow this user."
+
+
+class AccountGone(Unauthorized):
+    code = "token_revoked"
+    message = "This account has been deleted."
+
+
+PROFILE_COLUMNS = """
+    u.id, u.username, u.created_at,
+    (SELECT count(*) FROM follows f WHERE f.followee_id = u.id) AS followers,
+    (SELECT count(*) FROM follows f WHERE f.follower_id = u.id) AS following
+"""
+
+
+def find_profile(cursor, user_id):
+    cursor.execute(f"SELECT {PROFILE_COLUMNS} FROM users u WHERE u.id = %(user_id)s", {"user_id": user_id})
+    return cursor.fetchone()
+
+
+def find_profile_by_username(cursor, username):
+    cursor.execute(f"SELECT {PROFILE_COLUMNS} FROM users u WHERE lower(u.username) = lower(%(username)s)",
+                   {"username": username})
+    return cursor.fetchone()
+
+
+def user_exists(cursor, user_id):
+    cursor.execute("SELECT 1 FROM users WHERE id = %(user_id)s", {"user_id": user_id})
+    return cursor.fetchone() is not None
+
+
+def _like_prefix(text):
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def list_users(cursor, prefix, after_id, limit):
+    cursor.execute(
+        """
+        SELECT id, username FROM users
+         WHERE lower(username) LIKE %(pattern)s ESCAPE '\\'
+           AND id > %(after_id)s
+         ORDER BY id
+         LIMIT %(limit)s
+        """,
+        {"pattern": _like_prefix(prefix), "after_id": after_id, "limit": limit},
+    )
+    return cursor.fetchall()
+
+
+def list_followers(cursor, user_id, after_id, limit):
+    cursor.execute(
+        """
+        SELECT u.id, u.username FROM follows f JOIN users u ON u.id = f.follower_id
+         WHERE f.followee_id = %(user_id)s AND f.follower_id > %(after_id)s
+         ORDER BY f.follower_id
+         LIMIT %(limit)s
+        """,
+        {"user_id": user_id, "after_id": after_id, "limit": limit},
+    )
+    return cursor.fetchall()
+
+
+def list_following(cursor, user_id, after_id, limit):
+    cursor.execute(
+        """
+        SELECT u.id, u.username FROM follows f JOIN users u ON u.id = f.followee_id
+         WHERE f.follower_id = %(user_id)s AND f.followee_id > %(after_id)s
+         ORDER BY f.followee_id
+         LIMIT %(limit)s
+        """,
+        {"user_id": user_id, "after_id": after_id, "limit": limit},
+    )
+    return cursor.fetchall()
+
+
+def insert_follow(cursor, follower_id, followee_id):
+    try:
+        cursor.execute(
+            "INSERT INTO follows (follower_id, followee_id) VALUES (%(follower_id)s, %(followee_id)s)",
+            {"follower_id": follower_id, "followee_id": followee_id},
+        )
+    except psycopg2.errors.UniqueViolation:
+        raise AlreadyFollowing() from None
+    except psycopg2.errors.ForeignKeyViolation as error:
+        # One of the two accounts is gone, perhaps deleted a moment ago.
+        if error.diag.constraint_name == "follows_follower_id_fkey":
+            raise AccountGone() from None
+        raise UserNotFound() from None
+
+
+def delete_follow(cursor, follower_id, followee_id):
+    """True if there was such a follow."""
+    cursor.execute(
+        "DELETE FROM follows WHERE follower_id = %(follower_id)s AND followee_id = %(followee_id)s",
+        {"follower_id": follower_id, "followee_id": followee_id},
+    )
+    return cursor.rowcount == 1
+
+
+def delete_user(cursor, user_id):
+    """Remove the account; follows and posts go with it (ON DELETE CASCADE). True if it existed."""
+    cursor.execute("DELETE FROM revoked_tokens WHERE user_id = %(user_id)s", {"user_id": user_id})
+    cursor.execute("DELETE FROM users WHERE id = %(user_id)s", {"user_id": user_id})
+    return cursor.rowcount == 1
+
+
+POST_COLUMNS = "p.id, p.user_id, u.username, p.content, p.created_at"
+
+
+def insert_post(cursor, user_id, content):
+    try:
+        cursor.execute(
+            f"""
+            WITH p AS (
+                INSERT INTO posts (user_id, content) VALUES (%(user_id)s, %(content)s)
+                RETURNING id, user_id, content, created_at)
+            SELECT {POST_COLUMNS} FROM p JOIN users u ON u.id = p.user_id
+            """,
+            {"user_id": user_id, "content": content},
+        )
+    except psycopg2.errors.ForeignKeyViolation:
+        raise AccountGone() from None
+    return cursor.fetchone()
+
+
+USER_POSTS_QUERY = f"""
+    SELECT {POST_COLUMNS} FROM posts p JOIN users u ON u.id = p.user_id
+     WHERE p.user_id = %(user_id)s AND p.id < %(before_id)s
+     ORDER BY p.id DESC
+     LIMIT %(limit)s
+"""
+
+FEED_QUERY = f"""
+    SELECT {POST_COLUMNS} FROM posts p JOIN users u ON u.id = p.user_id
+     WHERE p.user_id IN (SELECT followee_id FROM follows WHERE follower_id = %(user_id)s)
+       AND p.id < %(before_id)s
+     ORDER BY p.id DESC
+     LIMIT %(limit)s
+"""
+
+
+def list_posts(cursor, user_id, before_id, limit):
+    cursor.execute(USER_POSTS_QUERY, {"user_id": user_id, "before_id": before_id, "limit": limit})
+    return cursor.fetchall()
+
+
+def list_feed(cursor, user_id, before_id, limit):
+    cursor.execute(FEED_QUERY, {"user_id": user_id, "before_id": before_id, "limit": limit})
+    return cursor.fetchall()
