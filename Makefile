@@ -10,6 +10,7 @@ run: $(STAMP)
 	$(BIN)/python -m all_in_one
 
 test: $(STAMP)
+	@scripts/install-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 migrate: $(STAMP)

@@ -1,0 +1,17 @@
+# One image for every Python service; docker-compose.yml gives each container its command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+COPY pyproject.toml ./
+COPY shared ./shared
+COPY db ./db
+COPY auth_service ./auth_service
+COPY user_service ./user_service
+COPY ws_service ./ws_service
+COPY all_in_one ./all_in_one
+RUN pip install . && useradd --system --no-create-home parley
+
+USER parley
+EXPOSE 8000
