@@ -30,13 +30,21 @@ def main():
         config = dataclasses.replace(config, database_url=url)
     apply_migrations(config.database_url)
 
-    server = WSGIServer((config.host, config.port), create_app(config))
-    gevent.signal_handler(signal.SIGTERM, server.stop, SHUTDOWN_GRACE_SECONDS)
+    gateway, ws_app = create_app(config)
+    server = WSGIServer((config.host, config.port), gateway)
+
+    def shut_down():
+        # Sockets first, with 1001 after what is queued for them; then the server waits for the
+        # requests in flight, the long-polls among them.
+        ws_app.extensions["parley_hub"].shut_down()
+        server.stop(SHUTDOWN_GRACE_SECONDS)
+
+    gevent.signal_handler(signal.SIGTERM, shut_down)
     log.info("Parley is at http://localhost:%d", config.port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        server.stop(SHUTDOWN_GRACE_SECONDS)
+        shut_down()
     if embedded is not None:
         log.info("stopping the embedded PostgreSQL")
 

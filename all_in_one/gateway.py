@@ -1,5 +1,4 @@
 """The gateway's path layout in WSGI, as nginx lays it out in the microservices deployment."""
-import os
 from pathlib import Path
 
 from flask import Flask, send_from_directory
@@ -53,8 +52,10 @@ def create_web_app():
 
 
 def create_app(config):
-    return Gateway(
+    ws_app = ws_service.create_app(config)
+    gateway = Gateway(
         stripped={"/auth": auth_service.create_app(config), "/users": user_service.create_app(config)},
-        kept={"/ws": ws_service.create_app(config)},
+        kept={"/ws": ws_app},
         fallback=create_web_app(),
     )
+    return gateway, ws_app

@@ -20,6 +20,16 @@ def _int(environ, name, default):
         raise UnsafeConfiguration(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(environ, name, default):
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise UnsafeConfiguration(f"{name} must be a number, got {raw!r}") from None
+
+
 def _bool(environ, name, default):
     raw = environ.get(name)
     if raw is None or raw == "":
@@ -41,6 +51,15 @@ class Config:
     db_acquire_timeout_seconds: float = 5.0
     # bcrypt at cost 12 takes about 250 ms of one core; more threads than cores only queue.
     password_hash_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # ws_service
+    allowed_origins: tuple = ()  # besides the gateway's own origin
+    ws_ping_interval_seconds: float = 25.0  # under nginx's 75 s proxy_read_timeout
+    ws_idle_timeout_seconds: float = 3600.0  # no frame from the client for this long closes it
+    ws_outbox_frames: int = 1024
+    ws_max_frame_bytes: int = 32 * 1024
+    ws_connections_per_user: int = 20
+    message_rate_per_second: float = 5.0
+    message_burst: int = 20
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: str = ".data"
@@ -63,6 +82,14 @@ class Config:
             max_body_bytes=_int(environ, "MAX_BODY_BYTES", cls.max_body_bytes),
             db_pool_size=_int(environ, "DB_POOL_SIZE", cls.db_pool_size),
             password_hash_threads=_int(environ, "PASSWORD_HASH_THREADS", os.cpu_count() or 1),
+            allowed_origins=tuple(o.strip() for o in environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()),
+            ws_ping_interval_seconds=_float(environ, "WS_PING_INTERVAL_SECONDS", cls.ws_ping_interval_seconds),
+            ws_idle_timeout_seconds=_float(environ, "WS_IDLE_TIMEOUT_SECONDS", cls.ws_idle_timeout_seconds),
+            ws_outbox_frames=_int(environ, "WS_OUTBOX_FRAMES", cls.ws_outbox_frames),
+            ws_max_frame_bytes=_int(environ, "WS_MAX_FRAME_BYTES", cls.ws_max_frame_bytes),
+            ws_connections_per_user=_int(environ, "WS_CONNECTIONS_PER_USER", cls.ws_connections_per_user),
+            message_rate_per_second=_float(environ, "MESSAGE_RATE_PER_SECOND", cls.message_rate_per_second),
+            message_burst=_int(environ, "MESSAGE_BURST", cls.message_burst),
             host=environ.get("HOST") or cls.host,
             port=_int(environ, "PORT", cls.port),
             data_dir=environ.get("PARLEY_DATA_DIR") or cls.data_dir,

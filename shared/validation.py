@@ -10,14 +10,18 @@ from shared.errors import BadRequest
 
 def json_object():
     """The request body as a dict; 400 if it is not a JSON object."""
-    raw = request.get_data(cache=True)
+    return parse_json_object(request.get_data(cache=True))
+
+
+def parse_json_object(raw):
+    """`raw` (bytes or str) as a dict; BadRequest if it is not a JSON object."""
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):
         # ValueError covers bad JSON and bytes that are not UTF-8; RecursionError, absurd nesting.
-        raise BadRequest("The body must be valid JSON.", code="invalid_json") from None
+        raise BadRequest("This is not valid JSON.", code="invalid_json") from None
     if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.", code="invalid_json")
+        raise BadRequest("Expected a JSON object.", code="invalid_json")
     return body
 
 

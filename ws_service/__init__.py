@@ -1,9 +1,49 @@
-"""ws_service: rooms and the real-time hub (its routes arrive with issue 4).
+"""ws_service: rooms and the real-time hub.
 
 Its paths begin with /ws/ on its own port, as behind the gateway, which keeps the prefix.
 """
+import signal
+
 from shared.service import create_service_app
+
+from ws_service import actions
+from ws_service.hub import RoomHub
+from ws_service.limits import TokenBuckets
+from ws_service.routes import bp as rooms_bp
+from ws_service.sockets import bp as sockets_bp
 
 
 def create_app(config=None):
-    return create_service_app("ws_service", __name__, config, path_prefixes=("", "/ws"))
+    app = create_service_app("ws_service", __name__, config, path_prefixes=("", "/ws"))
+    config = app.config["PARLEY"]
+    app.config["SOCK_SERVER_OPTIONS"] = {
+        "ping_interval": config.ws_ping_interval_seconds,
+        "max_message_size": config.ws_max_frame_bytes,
+    }
+
+    def fetch_events(room_id, after_seq, limit):
+        # The hub and the writers run outside any request.
+        with app.app_context():
+            return actions.fetch_events_after(room_id, after_seq, limit)
+
+    hub = RoomHub(fetch_events, config.ws_connections_per_user)
+    app.extensions["parley_hub"] = hub
+    app.extensions["parley_fetch_events"] = fetch_events
+    app.extensions["parley_rate_limits"] = TokenBuckets(config.message_rate_per_second, config.message_burst)
+    app.register_blueprint(rooms_bp)
+    app.register_blueprint(sockets_bp)
+    hub.start()
+    return app
+
+
+def close_sockets_on_sigterm(app):
+    """On SIGTERM, close every socket with 1001 (after what is queued for it), then let the server's
+    own handler stop it: clients reconnect elsewhere instead of waiting for a dead peer."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum, frame):
+        app.extensions["parley_hub"].shut_down()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)

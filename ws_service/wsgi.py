@@ -3,6 +3,7 @@ from shared.cooperative import make_cooperative
 
 make_cooperative()
 
-from ws_service import create_app  # noqa: E402  (after the patching, on purpose)
+from ws_service import close_sockets_on_sigterm, create_app  # noqa: E402  (after the patching, on purpose)
 
 app = create_app()
+close_sockets_on_sigterm(app)

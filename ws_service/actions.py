@@ -1,0 +1,249 @@
+"""What ws_service does. Each change is one function: check, store with the room's next seq,
+commit, and only then publish, so that no one ever receives an event that was not stored."""
+from flask import current_app
+
+from shared import db
+from shared.errors import Forbidden, NotFound, RateLimited
+
+from ws_service import storage
+from ws_service.events import event_from_row
+
+
+class RoomNotFound(NotFound):
+    code = "room_not_found"
+    message = "No such room."
+
+
+class NotAMember(Forbidden):
+    code = "not_a_member"
+    message = "Join the room first."
+
+
+class NotTheOwner(Forbidden):
+    code = "not_the_owner"
+    message = "Only the room's owner may do this."
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    message = "No such message in this room."
+
+
+class NotTheAuthor(Forbidden):
+    code = "not_the_author"
+    message = "Only its author may change this message."
+
+
+def _hub():
+    return current_app.extensions["parley_hub"]
+
+
+def publish_event(event):
+    _hub().broadcast(event)
+
+
+def _public_room(row):
+    return {key: row[key] for key in ("id", "name", "private", "owner_id", "created_at")}
+
+
+def _visible_room(cursor, room_id, user_id):
+    """The room if `user_id` may see it; a private room is not there for anyone else."""
+    room = storage.find_room_for(cursor, room_id, user_id)
+    if room is None or (room["private"] and not room["is_member"]):
+        raise RoomNotFound()
+    return room
+
+
+def _member_room(cursor, room_id, user_id):
+    room = _visible_room(cursor, room_id, user_id)
+    if not room["is_member"]:
+        raise NotAMember()
+    return room
+
+
+def _owned_room(cursor, room_id, user_id):
+    room = _visible_room(cursor, room_id, user_id)
+    if room["owner_id"] != user_id:
+        raise NotTheOwner()
+    return room
+
+
+# -- rooms ---------------------------------------------------------------------------------------
+
+def do_create_room(user_id, name, private):
+    with db.transaction() as cursor:
+        return _public_room(storage.insert_room(cursor, name, private, user_id))
+
+
+def list_rooms(user_id):
+    with db.transaction() as cursor:
+        rows = storage.list_rooms_for(cursor, user_id)
+    hub = _hub()
+    return [{"id": row["id"], "name": row["name"], "private": row["private"], "members": row["members"],
+             "online": len(hub.clients(row["id"]))} for row in rows]
+
+
+def list_clients(room_id, user_id):
+    with db.transaction() as cursor:
+        _visible_room(cursor, room_id, user_id)
+    return list(_hub().clients(room_id))
+
+
+def do_join_room(room_id, user_id):
+    """Join a public room (a private one is joined only by its owner's invitation)."""
+    with db.transaction() as cursor:
+        room = _visible_room(cursor, room_id, user_id)
+        if room["private"] and not room["is_member"]:
+            raise RoomNotFound()
+        storage.insert_member(cursor, room_id, user_id)
+    return _public_room(room)
+
+
+def do_add_member(room_id, owner_id, new_member_id):
+    with db.transaction() as cursor:
+        room = _owned_room(cursor, room_id, owner_id)
+        storage.insert_member(cursor, room_id, new_member_id)
+    return _public_room(room)
+
+
+def do_leave_room(room_id, user_id):
+    with db.transaction() as cursor:
+        _visible_room(cursor, room_id, user_id)
+        if not storage.delete_member(cursor, room_id, user_id):
+            raise NotAMember("You are not a member of this room.")
+    _hub().close_room(room_id, 1000, "You left the room", user_id=user_id)
+
+
+def do_rename_room(room_id, user_id, name):
+    with db.transaction() as cursor:
+        _owned_room(cursor, room_id, user_id)
+        return _public_room(storage.rename_room(cursor, room_id, name))
+
+
+def do_delete_room(room_id, user_id):
+    with db.transaction() as cursor:
+        _owned_room(cursor, room_id, user_id)
+        storage.delete_room(cursor, room_id)
+    _hub().close_room(room_id, 1000, "The room was deleted")
+
+
+def open_room_socket(room_id, user_id):
+    """Check that `user_id` may connect to the room, joining a public one. The room, with last_seq."""
+    with db.transaction() as cursor:
+        room = _visible_room(cursor, room_id, user_id)
+        if not room["is_member"]:
+            storage.insert_member(cursor, room_id, user_id)
+    return room
+
+
+def current_last_seq(room_id):
+    with db.transaction() as cursor:
+        room = storage.find_room_for(cursor, room_id, None)
+    if room is None:
+        raise RoomNotFound()
+    return room["last_seq"]
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+class _AlreadyStored(Exception):
+    """Rolls back a repeated send (and the seq it took) and carries the stored event out."""
+
+    def __init__(self, row):
+        super().__init__()
+        self.row = row
+
+
+def check_rate(user_id):
+    retry_after = current_app.extensions["parley_rate_limits"].take(user_id)
+    if retry_after:
+        raise RateLimited(retry_after, "You are sending messages too fast; slow down.")
+
+
+def do_send_message(room_id, user, content, client_id):
+    """Store the message with the room's next seq, then publish it. Returns (event, created):
+    a repeated client_id gives the stored event and created False, and publishes nothing."""
+    check_rate(user["id"])
+    try:
+        with db.transaction() as cursor:
+            _member_room(cursor, room_id, user["id"])
+            # Taking the seq locks the room's row, so a concurrent repeat of this send waits here
+            # and then finds the first one committed.
+            seq = storage.take_next_seq(cursor, room_id)
+            if client_id is not None:
+                stored = storage.find_sent_event(cursor, room_id, user["id"], client_id)
+                if stored is not None:
+                    raise _AlreadyStored(stored)
+            message_id = storage.insert_message(cursor, room_id, user["id"], content, client_id)
+            storage.insert_event(cursor, room_id, seq, "message", message_id)
+            event = event_from_row(storage.event_at(cursor, room_id, seq))
+    except _AlreadyStored as repeat:
+        return event_from_row(repeat.row), False
+    publish_event(event)
+    return event, True
+
+
+def do_edit_message(room_id, user, message_id, content):
+    check_rate(user["id"])
+    with db.transaction() as cursor:
+        _member_room(cursor, room_id, user["id"])
+        seq = storage.take_next_seq(cursor, room_id)
+        message = storage.find_message(cursor, room_id, message_id)
+        if message is None:
+            raise MessageNotFound()
+        if message["user_id"] != user["id"]:
+            raise NotTheAuthor()
+        storage.edit_message(cursor, message_id, content)
+        storage.insert_event(cursor, room_id, seq, "message_edited", message_id, content)
+        event = event_from_row(storage.event_at(cursor, room_id, seq))
+    publish_event(event)
+    return event
+
+
+def do_delete_message(room_id, user, message_id):
+    check_rate(user["id"])
+    with db.transaction() as cursor:
+        room = _member_room(cursor, room_id, user["id"])
+        seq = storage.take_next_seq(cursor, room_id)
+        message = storage.find_message(cursor, room_id, message_id)
+        if message is None:
+            raise MessageNotFound()
+        if message["user_id"] != user["id"] and room["owner_id"] != user["id"]:
+            raise NotTheAuthor("Only its author or the room's owner may delete this message.")
+        storage.delete_message(cursor, message_id)
+        storage.insert_event(cursor, room_id, seq, "message_deleted", message_id)
+        event = event_from_row(storage.event_at(cursor, room_id, seq))
+    publish_event(event)
+    return event
+
+
+def read_events(room_id, user_id, after_seq, before_seq, limit):
+    """The room's stored events, in seq order, with the room's last seq."""
+    with db.transaction() as cursor:
+        room = _member_room(cursor, room_id, user_id)
+        if before_seq is not None:
+            rows = storage.events_between(cursor, room_id, after_seq or 0, before_seq, limit)
+        else:
+            rows = storage.events_after(cursor, room_id, after_seq or 0, limit)
+    return {"events": [event_from_row(row) for row in rows], "last_seq": room["last_seq"]}
+
+
+def wait_for_events(room_id, user_id, after_seq, limit, wait_seconds):
+    """The events after `after_seq`; if there are none yet, wait up to `wait_seconds` for one.
+    The hub wakes the wait: nothing polls the database in a loop."""
+    hub = _hub()
+    waiter = hub.waiter(room_id)  # before the read, so an event committed after it still wakes us
+    try:
+        page = read_events(room_id, user_id, after_seq, None, limit)
+        if page["events"] or not wait_seconds:
+            return page
+        waiter.wait(timeout=wait_seconds)
+        return read_events(room_id, user_id, after_seq, None, limit)
+    finally:
+        hub.forget_waiter(room_id, waiter)
+
+
+def fetch_events_after(room_id, after_seq, limit):
+    """For the hub and the writers: the stored events after `after_seq`, with no access check."""
+    with db.transaction() as cursor:
+        return [event_from_row(row) for row in storage.events_after(cursor, room_id, after_seq, limit)]

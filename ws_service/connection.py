@@ -1,0 +1,155 @@
+"""One WebSocket in one room: a bounded outbox drained by the connection's own writer greenlet.
+
+The hub only ever puts frames into the outbox, without waiting; a client too slow to keep up fills
+its own outbox and is closed with 1013, and its room never waits for it. The writer is the only
+greenlet that sends data frames, and it sends stored events in seq order, each once: it drops what
+the client already has and reads a gap from the database before going on.
+"""
+import logging
+import threading
+
+import gevent
+from gevent.queue import Full, Queue
+
+from ws_service.hub import encode
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_PAGE = 500
+CLOSE_TIMEOUT_SECONDS = 2
+_CLOSE = object()
+
+
+class SerialisedSocket:
+    """The socket under simple-websocket, with whole writes one at a time: its heartbeat greenlet
+    and our writer both send, and a frame must never be cut into by another or sent in part."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._lock = threading.Lock()  # gevent's, once patched
+
+    def send(self, data):
+        with self._lock:
+            self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+class Connection:
+    def __init__(self, ws, room_id, user, outbox_size, fetch_events):
+        self.ws = ws
+        self.room_id = room_id
+        self.user = user
+        self._outbox = Queue(maxsize=outbox_size)
+        self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event]
+        self._writer = None
+        self._closing = False
+        ws.sock = SerialisedSocket(ws.sock)
+
+    # -- called by the hub and the reader; never blocks ------------------------------------------
+
+    def deliver(self, frame, seq):
+        """Queue a frame (a stored event's, with its seq, or an ephemeral one with None).
+        False if the outbox is full: the client is not keeping up."""
+        if self._closing:
+            return True
+        try:
+            self._outbox.put_nowait((frame, seq))
+            return True
+        except Full:
+            return False
+
+    def send_event(self, event):
+        """A frame for this client alone (an error, the answer to a repeated send)."""
+        if not self.deliver(encode(event), None):
+            self.close(1013, "Too slow to keep up: reconnect with after= to catch up")
+
+    def finish(self, code, reason):
+        """Close after the frames already queued have been written."""
+        if self._closing:
+            return
+        try:
+            self._outbox.put_nowait((_CLOSE, (code, reason)))
+        except Full:
+            self.close(code, reason)
+        self._closing = True
+
+    def close(self, code, reason):
+        """Close now, dropping whatever is still queued."""
+        if self._closing and self._writer is None:
+            return
+        self._closing = True
+        writer, self._writer = self._writer, None
+        gevent.spawn(self._close_socket, code, reason, writer)
+
+    # -- the writer greenlet ----------------------------------------------------------------------
+
+    def start_writer(self, hello, after_seq):
+        """Send `hello`, then every stored event after `after_seq`, then live ones, in seq order."""
+        self._writer = gevent.spawn(self._write, hello, after_seq)
+
+    def _write(self, hello, cursor):
+        try:
+            self.ws.send(encode(hello))
+            cursor = self._catch_up(cursor, None)
+            for frame, seq in self._outbox:
+                if frame is _CLOSE:
+                    self._writer = None
+                    self._close_socket(*seq, writer=None)
+                    return
+                if seq is not None:
+                    if seq <= cursor:
+                        continue  # the client has it already (sent from the backlog)
+                    if seq > cursor + 1:
+                        cursor = self._catch_up(cursor, seq)
+                    cursor = seq
+                self.ws.send(frame)
+        except Exception as error:  # the client went away or the database did: end this socket only
+            log.info("writer of room %s for user %s stopped: %r", self.room_id, self.user["id"], error)
+            self._writer = None
+            self._close_socket(1011 if not self._closing else 1000, "Internal error", writer=None)
+
+    def _catch_up(self, cursor, before_seq):
+        """Send the stored events after `cursor` (up to `before_seq`, if given); return the new cursor."""
+        while True:
+            events = self._fetch_events(self.room_id, cursor, CATCH_UP_PAGE)
+            for event in events:
+                if before_seq is not None and event["seq"] >= before_seq:
+                    return cursor
+                self.ws.send(encode(event))
+                cursor = event["seq"]
+            if len(events) < CATCH_UP_PAGE:
+                return cursor
+
+    def _close_socket(self, code, reason, writer):
+        if writer is not None:
+            writer.kill()
+        try:
+            with gevent.Timeout(CLOSE_TIMEOUT_SECONDS):
+                self.ws.close(code, reason)
+        except (Exception, gevent.Timeout):
+            pass  # closed already, or a client that reads nothing: the socket goes below
+        finally:
+            # Without this a peer that never answers the close would hold the socket open.
+            gevent.spawn_later(CLOSE_TIMEOUT_SECONDS, self._shut_socket)
+
+    def _shut_socket(self):
+        try:
+            self.ws.sock.shutdown(2)
+        except OSError:
+            pass
+
+    def join(self, timeout):
+        """Wait for the writer to be done (after finish())."""
+        writer = self._writer
+        if writer is not None:
+            writer.join(timeout=timeout)
+
+    def stop(self):
+        """The reader is done: the writer goes too."""
+        self._closing = True
+        if self._writer is not None:
+            self._writer.kill(block=False)
+            self._writer = None

@@ -1,0 +1,244 @@
+"""The hub: one greenlet per process that owns which connections are in which room.
+
+Its only doors are three channels, register, unregister and broadcast, carried by one queue so
+that the hub sees them in the order they were sent (a connection registered before an event was
+published is there to receive it). Nothing else reads or changes its maps; the people connected
+to each room are published as immutable snapshots for readers.
+"""
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import gevent
+from gevent.event import AsyncResult, Event
+from gevent.queue import Queue
+
+from ws_service.events import presence_event
+
+log = logging.getLogger(__name__)
+
+# How long an event may wait for the seq before it (published a moment later by another
+# greenlet or process) before the hub reads the missing ones from the database.
+GAP_WAIT_SECONDS = 0.25
+
+
+def encode(event):
+    return json.dumps(event, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value):
+    return value.isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class RoomState:
+    connections: set = field(default_factory=set)
+    last_seq: int | None = None
+    pending: dict = field(default_factory=dict)  # seq -> (event, frame), waiting for a gap to close
+    gap_fill: gevent.Greenlet | None = None
+
+
+class RoomHub:
+    def __init__(self, fetch_events, max_connections_per_user):
+        self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event], from the database
+        self._max_per_user = max_connections_per_user
+        self._inbox = Queue()
+        self._rooms = {}
+        self._per_user = defaultdict(int)
+        self._waiters = defaultdict(set)
+        self._presence = {}
+        self._greenlet = None
+
+    def start(self):
+        self._greenlet = gevent.spawn(self._run)
+
+    # -- the channels ---------------------------------------------------------------------------
+
+    def register(self, connection):
+        """Add a connection to its room. Returns an AsyncResult: True once it receives the room's
+        events, False if its user already has as many connections as allowed."""
+        accepted = AsyncResult()
+        self._inbox.put(("register", (connection, accepted)))
+        return accepted
+
+    def unregister(self, connection):
+        self._inbox.put(("unregister", connection))
+
+    def broadcast(self, event):
+        """Deliver a room event to every connection in its room, in seq order for stored ones."""
+        self._inbox.put(("broadcast", event))
+
+    # -- requests carried on the same queue -----------------------------------------------------
+
+    def close_room(self, room_id, code, reason, user_id=None):
+        """Close the room's connections (only `user_id`'s, if given) with `code`."""
+        self._inbox.put(("close_room", (room_id, user_id, code, reason)))
+
+    def shut_down(self, code=1001, reason="The server is going away"):
+        self._inbox.put(("shut_down", (code, reason)))
+
+    def waiter(self, room_id):
+        """An Event set when the room's next stored event is broadcast (the HTTP long-poll)."""
+        event = Event()
+        self._inbox.put(("wait", (room_id, event)))
+        return event
+
+    def forget_waiter(self, room_id, event):
+        self._inbox.put(("unwait", (room_id, event)))
+
+    def clients(self, room_id):
+        """Who is connected to the room now: a snapshot, one entry per user."""
+        return self._presence.get(room_id, ())
+
+    # -- the hub's own greenlet -----------------------------------------------------------------
+
+    def _run(self):
+        handlers = {
+            "register": self._on_register, "unregister": self._on_unregister, "broadcast": self._on_broadcast,
+            "close_room": self._on_close_room, "shut_down": self._on_shut_down,
+            "wait": self._on_wait, "unwait": self._on_unwait, "gap_filled": self._on_gap_filled,
+        }
+        for kind, payload in self._inbox:
+            try:
+                handlers[kind](payload)
+            except Exception:
+                # One bad event must not stop every room of the process.
+                log.exception("hub failed on %s", kind)
+
+    def _on_register(self, payload):
+        connection, accepted = payload
+        user_id = connection.user["id"]
+        if self._per_user[user_id] >= self._max_per_user:
+            accepted.set(False)
+            return
+        self._per_user[user_id] += 1
+        room = self._rooms.setdefault(connection.room_id, RoomState())
+        first_of_user = all(other.user["id"] != user_id for other in room.connections)
+        room.connections.add(connection)
+        accepted.set(True)
+        if first_of_user:
+            self._publish_presence(connection.room_id, room)
+            self._deliver_ephemeral(room, presence_event("join", connection.room_id, connection.user),
+                                    skip=connection)
+
+    def _on_unregister(self, connection):
+        room = self._rooms.get(connection.room_id)
+        if room is None or connection not in room.connections:
+            return
+        room.connections.discard(connection)
+        user_id = connection.user["id"]
+        self._per_user[user_id] -= 1
+        if self._per_user[user_id] <= 0:
+            del self._per_user[user_id]
+        if all(other.user["id"] != user_id for other in room.connections):
+            self._publish_presence(connection.room_id, room)
+            self._deliver_ephemeral(room, presence_event("leave", connection.room_id, connection.user))
+        if not room.connections:
+            if room.gap_fill is not None:
+                room.gap_fill.kill(block=False)
+            del self._rooms[connection.room_id]
+
+    def _on_broadcast(self, event):
+        room_id = event["room_id"]
+        room = self._rooms.get(room_id)
+        if "seq" not in event:
+            if room is not None:
+                self._deliver_ephemeral(room, event)
+            return
+        for waiter in self._waiters.pop(room_id, ()):
+            waiter.set()
+        if room is None:
+            return
+        seq = event["seq"]
+        if room.last_seq is not None and seq <= room.last_seq:
+            return  # already delivered
+        room.pending[seq] = event
+        self._deliver_in_order(room_id, room)
+
+    def _deliver_in_order(self, room_id, room):
+        while room.pending:
+            next_seq = min(room.pending)
+            if room.last_seq is not None and next_seq != room.last_seq + 1:
+                if room.gap_fill is None:
+                    room.gap_fill = gevent.spawn_later(GAP_WAIT_SECONDS, self._fill_gap, room_id, room.last_seq,
+                                                       next_seq)
+                return
+            event = room.pending.pop(next_seq)
+            room.last_seq = next_seq
+            self._deliver_stored(room, event)
+        if room.gap_fill is not None:
+            room.gap_fill.kill(block=False)
+            room.gap_fill = None
+
+    def _fill_gap(self, room_id, after_seq, before_seq):
+        """Runs in its own greenlet: reads what was never published and hands it to the hub."""
+        try:
+            missing = [event for event in self._fetch_events(room_id, after_seq, before_seq - after_seq - 1)
+                       if event["seq"] < before_seq]
+        except Exception:
+            log.exception("could not read the events of room %s after %s", room_id, after_seq)
+            missing = []
+        self._inbox.put(("gap_filled", (room_id, after_seq, before_seq, missing)))
+
+    def _on_gap_filled(self, payload):
+        room_id, after_seq, before_seq, missing = payload
+        room = self._rooms.get(room_id)
+        if room is None:
+            return
+        room.gap_fill = None
+        for event in missing:
+            if room.last_seq is None or event["seq"] > room.last_seq:
+                room.pending.setdefault(event["seq"], event)
+        if room.last_seq == after_seq and after_seq + 1 not in room.pending and room.pending:
+            # The database does not have them either: move on rather than stall the room.
+            room.last_seq = min(room.pending) - 1
+        self._deliver_in_order(room_id, room)
+
+    def _deliver_stored(self, room, event):
+        frame = encode(event)  # once per broadcast, not once per receiver
+        for connection in list(room.connections):
+            if not connection.deliver(frame, event["seq"]):
+                self._drop_slow(room, connection)
+
+    def _deliver_ephemeral(self, room, event, skip=None):
+        frame = encode(event)
+        for connection in list(room.connections):
+            if connection is not skip and not connection.deliver(frame, None):
+                self._drop_slow(room, connection)
+
+    def _drop_slow(self, room, connection):
+        connection.close(1013, "Too slow to keep up: reconnect with after= to catch up")
+        self._on_unregister(connection)
+
+    def _publish_presence(self, room_id, room):
+        users = {c.user["id"]: {"id": c.user["id"], "username": c.user["username"]} for c in room.connections}
+        if users:
+            self._presence[room_id] = tuple(users[user_id] for user_id in sorted(users))
+        else:
+            self._presence.pop(room_id, None)
+
+    def _on_close_room(self, payload):
+        room_id, user_id, code, reason = payload
+        room = self._rooms.get(room_id)
+        for connection in list(room.connections if room else ()):
+            if user_id is None or connection.user["id"] == user_id:
+                connection.finish(code, reason)
+
+    def _on_shut_down(self, payload):
+        code, reason = payload
+        for room in self._rooms.values():
+            for connection in list(room.connections):
+                connection.finish(code, reason)
+
+    def _on_wait(self, payload):
+        room_id, event = payload
+        self._waiters[room_id].add(event)
+
+    def _on_unwait(self, payload):
+        room_id, event = payload
+        waiters = self._waiters.get(room_id)
+        if waiters is not None:
+            waiters.discard(event)
+            if not waiters:
+                del self._waiters[room_id]

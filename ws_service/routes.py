@@ -1,0 +1,112 @@
+"""ws_service's HTTP routes: rooms, members, and messages for clients without a WebSocket."""
+from flask import Blueprint, g, jsonify, request
+
+from shared.errors import BadRequest
+from shared.tokens import login_required
+from shared.validation import MAX_ID, int_arg, json_object, limit_arg, text_field
+
+from ws_service import actions
+
+bp = Blueprint("rooms", __name__, url_prefix="/ws")
+
+ROOM_NAME_LENGTH = (1, 64)
+CONTENT_LENGTH = (1, 4000)
+CLIENT_ID_LENGTH = (1, 64)
+MAX_WAIT_SECONDS = 30
+
+
+def room_name(body):
+    return text_field(body, "name", min_length=ROOM_NAME_LENGTH[0], max_length=ROOM_NAME_LENGTH[1], strip=True)
+
+
+def message_content(body):
+    return text_field(body, "content", min_length=CONTENT_LENGTH[0], max_length=CONTENT_LENGTH[1], strip=True)
+
+
+def client_id(body):
+    if body.get("client_id") is None:
+        return None
+    return text_field(body, "client_id", min_length=CLIENT_ID_LENGTH[0], max_length=CLIENT_ID_LENGTH[1])
+
+
+def _seq_arg(name):
+    return int_arg(name, minimum=0, maximum=MAX_ID)
+
+
+@bp.post("/createRoom")
+@login_required
+def create_room():
+    body = json_object()
+    private = body.get("private", False)
+    if not isinstance(private, bool):
+        raise BadRequest("'private' must be true or false.", code="wrong_type")
+    return jsonify(actions.do_create_room(g.user["id"], room_name(body), private))
+
+
+@bp.get("/getRooms")
+@login_required
+def get_rooms():
+    return jsonify({"rooms": actions.list_rooms(g.user["id"])})
+
+
+@bp.get("/getClients/<id:room_id>")
+@login_required
+def get_clients(room_id):
+    return jsonify({"clients": actions.list_clients(room_id, g.user["id"])})
+
+
+@bp.post("/rooms/<id:room_id>/members")
+@login_required
+def add_member(room_id):
+    body = json_object() if _has_body() else {}
+    if "user_id" in body and body["user_id"] != g.user["id"]:
+        new_member = body["user_id"]
+        if isinstance(new_member, bool) or not isinstance(new_member, int) or not 1 <= new_member <= MAX_ID:
+            raise BadRequest("'user_id' must be a user's id.", code="wrong_type")
+        return jsonify(actions.do_add_member(room_id, g.user["id"], new_member))
+    return jsonify(actions.do_join_room(room_id, g.user["id"]))
+
+
+def _has_body():
+    return bool(request.get_data(cache=True).strip())
+
+
+@bp.delete("/rooms/<id:room_id>/members/me")
+@login_required
+def leave_room(room_id):
+    actions.do_leave_room(room_id, g.user["id"])
+    return "", 204
+
+
+@bp.patch("/rooms/<id:room_id>")
+@login_required
+def rename_room(room_id):
+    return jsonify(actions.do_rename_room(room_id, g.user["id"], room_name(json_object())))
+
+
+@bp.delete("/rooms/<id:room_id>")
+@login_required
+def delete_room(room_id):
+    actions.do_delete_room(room_id, g.user["id"])
+    return "", 204
+
+
+@bp.get("/rooms/<id:room_id>/messages")
+@login_required
+def read_messages(room_id):
+    after, before = _seq_arg("after"), _seq_arg("before")
+    limit = limit_arg(default=100, maximum=500)
+    wait = int_arg("wait", default=0, minimum=0, maximum=MAX_WAIT_SECONDS)
+    if wait and before is not None:
+        raise BadRequest("'wait' goes with 'after', not with 'before'.", code="invalid_parameter")
+    if wait:
+        return jsonify(actions.wait_for_events(room_id, g.user["id"], after, limit, wait))
+    return jsonify(actions.read_events(room_id, g.user["id"], after, before, limit))
+
+
+@bp.post("/rooms/<id:room_id>/messages")
+@login_required
+def send_message(room_id):
+    body = json_object()
+    event, created = actions.do_send_message(room_id, g.user, message_content(body), client_id(body))
+    return jsonify(event), (201 if created else 200)

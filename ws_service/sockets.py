@@ -1,0 +1,127 @@
+"""The WebSocket: `GET /ws/joinRoom/{roomId}?after=SEQ`, its checks, and the frames a client sends.
+
+Data flows socket -> this reader -> an action (store with the next seq) -> the hub -> each
+connection's writer -> socket.
+"""
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, request
+from flask_sock import Sock
+
+from shared.errors import ApiError, BadRequest, Forbidden
+from shared.tokens import authenticate, token_from_request
+from shared.validation import MAX_ID, int_arg, parse_json_object
+
+from ws_service import actions
+from ws_service.connection import Connection
+from ws_service.routes import client_id, message_content
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sockets", __name__, url_prefix="/ws")
+sock = Sock()
+
+
+class OriginNotAllowed(Forbidden):
+    code = "origin_not_allowed"
+    message = "WebSockets are accepted only from Parley's own pages."
+
+
+def _origin_allowed(config):
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser: the Origin check protects browsers' cookies
+    return urlsplit(origin).netloc == request.host or origin in config.allowed_origins
+
+
+@bp.before_request
+def authorise_upgrade():
+    """Runs before flask-sock's handshake, so that a refused client gets a status it can act on
+    (401, 403, 404) and costs no upgrade."""
+    config = current_app.config["PARLEY"]
+    if not _origin_allowed(config):
+        raise OriginNotAllowed()
+    g.user, g.token_claims = authenticate(config, token_from_request(config))
+    g.after_seq = int_arg("after", minimum=0, maximum=MAX_ID)
+    actions.open_room_socket(request.view_args["room_id"], g.user["id"])
+
+
+@sock.route("/joinRoom/<id:room_id>", bp=bp)
+def join_room(ws, room_id):
+    config = current_app.config["PARLEY"]
+    hub = current_app.extensions["parley_hub"]
+    connection = Connection(ws, room_id, g.user, config.ws_outbox_frames,
+                            current_app.extensions["parley_fetch_events"])
+    if not hub.register(connection).get():
+        ws.send('{"type":"error","code":"too_many_connections","message":"You have too many open sockets."}')
+        ws.close(1008, "Too many connections")
+        return
+    try:
+        # Read after registering: whatever is committed later reaches this connection live.
+        last_seq = actions.current_last_seq(room_id)
+        hello = {"type": "hello", "room_id": room_id, "user": {"id": g.user["id"], "username": g.user["username"]},
+                 "last_seq": last_seq, "clients": list(hub.clients(room_id))}
+        after = last_seq if g.after_seq is None else min(g.after_seq, last_seq)
+        connection.start_writer(hello, after)
+        _read_frames(ws, connection, config)
+    finally:
+        hub.unregister(connection)
+        connection.stop()
+
+
+def _read_frames(ws, connection, config):
+    while True:
+        data = ws.receive(timeout=config.ws_idle_timeout_seconds or None)
+        if data is None:
+            connection.finish(1000, "Closed after a long silence")
+            connection.join(timeout=5)
+            return
+        _handle_frame(connection, data)
+
+
+def _message_id(frame):
+    value = frame.get("id")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise BadRequest("'id' must be a message id.", code="wrong_type")
+    return value
+
+
+def _on_send(connection, frame):
+    event, created = actions.do_send_message(connection.room_id, connection.user, message_content(frame),
+                                             client_id(frame))
+    if not created:
+        connection.send_event(event)  # a repeat: the stored event, to this client only
+
+
+def _on_edit(connection, frame):
+    actions.do_edit_message(connection.room_id, connection.user, _message_id(frame), message_content(frame))
+
+
+def _on_delete(connection, frame):
+    actions.do_delete_message(connection.room_id, connection.user, _message_id(frame))
+
+
+FRAME_HANDLERS = {"send": _on_send, "edit": _on_edit, "delete": _on_delete}
+
+
+def _handle_frame(connection, data):
+    ref = None
+    try:
+        if isinstance(data, bytes):
+            raise BadRequest("Frames are JSON text, not binary.", code="invalid_frame")
+        frame = parse_json_object(data)
+        ref = frame.get("client_id") if frame.get("type") == "send" else frame.get("id")
+        if not isinstance(ref, (str, int)) or isinstance(ref, bool):
+            ref = None
+        handler = FRAME_HANDLERS.get(frame.get("type")) if isinstance(frame.get("type"), str) else None
+        if handler is None:
+            raise BadRequest("'type' must be one of send, edit, delete.", code="unknown_type")
+        handler(connection, frame)
+    except ApiError as error:
+        connection.send_event({"type": "error", "code": error.code, "message": error.message,
+                               **({"ref": ref} if ref is not None else {})})
+    except Exception:
+        log.exception("frame failed in room %s", connection.room_id)
+        connection.send_event({"type": "error", "code": "internal_error", "message": "Something went wrong."})
+        connection.finish(1011, "Internal error")

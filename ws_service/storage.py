@@ -1,0 +1,193 @@
+"""ws_service's SQL: rooms, memberships, messages and each room's event log."""
+import psycopg2.errors
+
+from shared.errors import Conflict, NotFound
+
+ROOM_COLUMNS = "r.id, r.name, r.private, r.owner_id, r.created_at, r.last_seq"
+
+
+class RoomNameTaken(Conflict):
+    code = "room_name_taken"
+    message = "A room with this name exists."
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    message = "No such user."
+
+
+def insert_room(cursor, name, private, owner_id):
+    try:
+        cursor.execute(
+            """
+            INSERT INTO rooms (name, private, owner_id) VALUES (%(name)s, %(private)s, %(owner_id)s)
+            RETURNING id, name, private, owner_id, created_at, last_seq
+            """,
+            {"name": name, "private": private, "owner_id": owner_id},
+        )
+    except psycopg2.errors.UniqueViolation:
+        raise RoomNameTaken() from None
+    room = cursor.fetchone()
+    insert_member(cursor, room["id"], owner_id)
+    return room
+
+
+def rename_room(cursor, room_id, name):
+    try:
+        cursor.execute(
+            "UPDATE rooms SET name = %(name)s WHERE id = %(room_id)s "
+            "RETURNING id, name, private, owner_id, created_at, last_seq",
+            {"room_id": room_id, "name": name},
+        )
+    except psycopg2.errors.UniqueViolation:
+        raise RoomNameTaken() from None
+    return cursor.fetchone()
+
+
+def delete_room(cursor, room_id):
+    cursor.execute("DELETE FROM rooms WHERE id = %(room_id)s", {"room_id": room_id})
+
+
+def find_room_for(cursor, room_id, user_id):
+    """The room with `is_member` for `user_id`, or None."""
+    cursor.execute(
+        f"""
+        SELECT {ROOM_COLUMNS},
+               EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = %(user_id)s) AS is_member
+          FROM rooms r WHERE r.id = %(room_id)s
+        """,
+        {"room_id": room_id, "user_id": user_id},
+    )
+    return cursor.fetchone()
+
+
+def list_rooms_for(cursor, user_id):
+    """Public rooms and the private ones `user_id` belongs to, with their member counts."""
+    cursor.execute(
+        f"""
+        SELECT {ROOM_COLUMNS},
+               (SELECT count(*) FROM room_members m WHERE m.room_id = r.id) AS members
+          FROM rooms r
+         WHERE NOT r.private
+            OR EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = %(user_id)s)
+         ORDER BY r.id
+        """,
+        {"user_id": user_id},
+    )
+    return cursor.fetchall()
+
+
+def insert_member(cursor, room_id, user_id):
+    try:
+        cursor.execute(
+            "INSERT INTO room_members (room_id, user_id) VALUES (%(room_id)s, %(user_id)s) ON CONFLICT DO NOTHING",
+            {"room_id": room_id, "user_id": user_id},
+        )
+    except psycopg2.errors.ForeignKeyViolation:
+        raise UserNotFound() from None
+
+
+def delete_member(cursor, room_id, user_id):
+    cursor.execute("DELETE FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s",
+                   {"room_id": room_id, "user_id": user_id})
+    return cursor.rowcount == 1
+
+
+def take_next_seq(cursor, room_id):
+    """The room's next seq. The row stays locked until the transaction ends, so the room's events
+    are numbered in the order they commit, and a rollback leaves no gap. None if the room is gone."""
+    cursor.execute("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = %(room_id)s RETURNING last_seq",
+                   {"room_id": room_id})
+    row = cursor.fetchone()
+    return row["last_seq"] if row else None
+
+
+def insert_message(cursor, room_id, user_id, content, client_id):
+    cursor.execute(
+        """
+        INSERT INTO messages (room_id, user_id, content, client_id)
+        VALUES (%(room_id)s, %(user_id)s, %(content)s, %(client_id)s)
+        RETURNING id
+        """,
+        {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id},
+    )
+    return cursor.fetchone()["id"]
+
+
+def find_message(cursor, room_id, message_id):
+    """A message of the room that is not deleted, locked for update, or None."""
+    cursor.execute(
+        "SELECT id, user_id FROM messages WHERE id = %(id)s AND room_id = %(room_id)s AND deleted_at IS NULL "
+        "FOR UPDATE",
+        {"id": message_id, "room_id": room_id},
+    )
+    return cursor.fetchone()
+
+
+def edit_message(cursor, message_id, content):
+    cursor.execute("UPDATE messages SET content = %(content)s, edited_at = now() WHERE id = %(id)s",
+                   {"id": message_id, "content": content})
+
+
+def delete_message(cursor, message_id):
+    """Mark it deleted and forget what it said, in the message and in its edits."""
+    cursor.execute("UPDATE messages SET content = '', deleted_at = now() WHERE id = %(id)s", {"id": message_id})
+    cursor.execute("UPDATE room_events SET content = '' WHERE message_id = %(id)s AND content IS NOT NULL",
+                   {"id": message_id})
+
+
+def insert_event(cursor, room_id, seq, kind, message_id, content=None):
+    cursor.execute(
+        """
+        INSERT INTO room_events (room_id, seq, kind, message_id, content)
+        VALUES (%(room_id)s, %(seq)s, %(kind)s, %(message_id)s, %(content)s)
+        """,
+        {"room_id": room_id, "seq": seq, "kind": kind, "message_id": message_id, "content": content},
+    )
+
+
+EVENT_QUERY = """
+    SELECT e.room_id, e.seq, e.kind, e.content AS edit_content, e.created_at AS event_at,
+           m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
+      FROM room_events e
+      JOIN messages m ON m.id = e.message_id
+      LEFT JOIN users u ON u.id = m.user_id
+"""
+
+
+def events_after(cursor, room_id, after_seq, limit):
+    cursor.execute(
+        EVENT_QUERY + " WHERE e.room_id = %(room_id)s AND e.seq > %(after)s ORDER BY e.seq LIMIT %(limit)s",
+        {"room_id": room_id, "after": after_seq, "limit": limit},
+    )
+    return cursor.fetchall()
+
+
+def events_between(cursor, room_id, after_seq, before_seq, limit):
+    """The newest `limit` events with after < seq < before, in seq order."""
+    cursor.execute(
+        f"""
+        SELECT * FROM ({EVENT_QUERY}
+                        WHERE e.room_id = %(room_id)s AND e.seq > %(after)s AND e.seq < %(before)s
+                        ORDER BY e.seq DESC LIMIT %(limit)s) newest
+         ORDER BY seq
+        """,
+        {"room_id": room_id, "after": after_seq, "before": before_seq, "limit": limit},
+    )
+    return cursor.fetchall()
+
+
+def event_at(cursor, room_id, seq):
+    cursor.execute(EVENT_QUERY + " WHERE e.room_id = %(room_id)s AND e.seq = %(seq)s",
+                   {"room_id": room_id, "seq": seq})
+    return cursor.fetchone()
+
+
+def find_sent_event(cursor, room_id, user_id, client_id):
+    """The stored `message` event of the user's earlier send with this client_id, or None."""
+    cursor.execute(
+        EVENT_QUERY + """ WHERE m.room_id = %(room_id)s AND m.user_id = %(user_id)s AND m.client_id = %(client_id)s
+                            AND e.kind = 'message'""",
+        {"room_id": room_id, "user_id": user_id, "client_id": client_id},
+    )
+    return cursor.fetchone()
