@@ -1,5 +1,6 @@
 """Fixtures that start the real things once per test run: a PostgreSQL database of the run's own,
 and the all-in-one process serving it over real HTTP."""
+import json
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
+import websocket
 from psycopg2 import sql
 
 from db.migrate import apply_migrations
@@ -156,7 +158,9 @@ class RunningServer:
 
 @pytest.fixture(scope="session")
 def server(database_url, tmp_path_factory):
-    running = RunningServer({"DATABASE_URL": database_url}, tmp_path_factory.mktemp("server") / "output.log")
+    # Tests send bursts no person would; the limit itself is tested on a server of its own.
+    running = RunningServer({"DATABASE_URL": database_url, "MESSAGE_RATE_PER_SECOND": "1000", "MESSAGE_BURST": "1000"},
+                            tmp_path_factory.mktemp("server") / "output.log")
     yield running
     running.stop()
 
@@ -201,6 +205,85 @@ class Person:
 
     def post(self, path, **kwargs):
         return self.request("POST", path, **kwargs)
+
+    def create_room(self, private=False, name=None):
+        response = self.post("/ws/createRoom", json={"name": name or f"room-{uuid.uuid4().hex[:10]}",
+                                                      "private": private})
+        assert response.status_code == 200, response.text
+        return response.json()["id"]
+
+    def connect(self, room_id, after=None, **options):
+        """A WebSocket to the room, past its hello frame (kept as .hello)."""
+        return RoomSocket.open(self, room_id, after, **options)
+
+
+class RoomSocket:
+    """A test client's WebSocket to one room, reading JSON frames."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.hello = None
+
+    @classmethod
+    def open(cls, person, room_id, after=None, headers=None, sockopt=(), timeout=10, origin=None):
+        url = person.base_url.replace("http://", "ws://") + f"/ws/joinRoom/{room_id}"
+        if after is not None:
+            url += f"?after={after}"
+        headers = headers if headers is not None else [f"Authorization: Bearer {person.token}"]
+        # Like a browser, websocket-client sends the server's own origin unless told another.
+        ws = websocket.create_connection(url, header=headers, timeout=timeout, sockopt=sockopt,
+                                         **({"origin": origin} if origin else {}))
+        opened = cls(ws)
+        opened.hello = opened.receive()
+        assert opened.hello["type"] == "hello", opened.hello
+        return opened
+
+    def send(self, **frame):
+        self.ws.send(json.dumps(frame))
+
+    def receive(self, timeout=10):
+        self.ws.settimeout(timeout)
+        opcode, data = self.ws.recv_data()
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            raise SocketClosed(int.from_bytes(data[:2], "big") if len(data) >= 2 else None)
+        return json.loads(data)
+
+    def receive_until(self, predicate, timeout=10):
+        """Frames up to and including the first that satisfies `predicate`."""
+        frames = []
+        deadline = time.monotonic() + timeout
+        while True:
+            frames.append(self.receive(timeout=max(0.1, deadline - time.monotonic())))
+            if predicate(frames[-1]):
+                return frames
+
+    def stored_events(self, count, timeout=10):
+        """The next `count` stored events (frames with a seq), skipping presence frames."""
+        events = []
+        deadline = time.monotonic() + timeout
+        while len(events) < count:
+            frame = self.receive(timeout=max(0.1, deadline - time.monotonic()))
+            if "seq" in frame:
+                events.append(frame)
+        return events
+
+    def close_code(self, timeout=10):
+        """Read until the server closes; its close code."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.receive(timeout=max(0.1, deadline - time.monotonic()))
+            except SocketClosed as closed:
+                return closed.code
+
+    def close(self):
+        self.ws.close()
+
+
+class SocketClosed(Exception):
+    def __init__(self, code):
+        super().__init__(f"closed with {code}")
+        self.code = code
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from ws_service.hub import encode
 log = logging.getLogger(__name__)
 
 CATCH_UP_PAGE = 500
-CLOSE_TIMEOUT_SECONDS = 2
+CLOSE_GRACE_SECONDS = 10
 _CLOSE = object()
 
 
@@ -45,7 +45,7 @@ class Connection:
         self._outbox = Queue(maxsize=outbox_size)
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event]
         self._writer = None
-        self._closing = False
+        self._closing = False  # once set, nothing more is queued but the close
         ws.sock = SerialisedSocket(ws.sock)
 
     # -- called by the hub and the reader; never blocks ------------------------------------------
@@ -74,15 +74,21 @@ class Connection:
             self._outbox.put_nowait((_CLOSE, (code, reason)))
         except Full:
             self.close(code, reason)
-        self._closing = True
-
-    def close(self, code, reason):
-        """Close now, dropping whatever is still queued."""
-        if self._closing and self._writer is None:
             return
         self._closing = True
-        writer, self._writer = self._writer, None
-        gevent.spawn(self._close_socket, code, reason, writer)
+        gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
+
+    def close(self, code, reason):
+        """Close now, dropping whatever is still queued. The writer finishes the frame it is
+        writing (a frame cut in half would corrupt the stream) and then sends the close."""
+        if self._closing:
+            return
+        self._closing = True
+        while not self._outbox.empty():
+            self._outbox.get_nowait()
+        self._outbox.put_nowait((_CLOSE, (code, reason)))
+        # A peer that reads nothing never lets the close through: end the socket regardless.
+        gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
 
     # -- the writer greenlet ----------------------------------------------------------------------
 
@@ -96,8 +102,7 @@ class Connection:
             cursor = self._catch_up(cursor, None)
             for frame, seq in self._outbox:
                 if frame is _CLOSE:
-                    self._writer = None
-                    self._close_socket(*seq, writer=None)
+                    self._send_close(*seq)
                     return
                 if seq is not None:
                     if seq <= cursor:
@@ -108,8 +113,7 @@ class Connection:
                 self.ws.send(frame)
         except Exception as error:  # the client went away or the database did: end this socket only
             log.info("writer of room %s for user %s stopped: %r", self.room_id, self.user["id"], error)
-            self._writer = None
-            self._close_socket(1011 if not self._closing else 1000, "Internal error", writer=None)
+            self._send_close(1011, "Internal error")
 
     def _catch_up(self, cursor, before_seq):
         """Send the stored events after `cursor` (up to `before_seq`, if given); return the new cursor."""
@@ -123,17 +127,11 @@ class Connection:
             if len(events) < CATCH_UP_PAGE:
                 return cursor
 
-    def _close_socket(self, code, reason, writer):
-        if writer is not None:
-            writer.kill()
+    def _send_close(self, code, reason):
         try:
-            with gevent.Timeout(CLOSE_TIMEOUT_SECONDS):
-                self.ws.close(code, reason)
-        except (Exception, gevent.Timeout):
-            pass  # closed already, or a client that reads nothing: the socket goes below
-        finally:
-            # Without this a peer that never answers the close would hold the socket open.
-            gevent.spawn_later(CLOSE_TIMEOUT_SECONDS, self._shut_socket)
+            self.ws.close(code, reason)
+        except Exception:
+            pass  # the client is gone already
 
     def _shut_socket(self):
         try:

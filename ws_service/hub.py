@@ -24,7 +24,7 @@ GAP_WAIT_SECONDS = 0.25
 
 
 def encode(event):
-    return json.dumps(event, separators=(",", ":"), default=_json_default)
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
 def _json_default(value):
