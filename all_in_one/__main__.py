@@ -9,6 +9,8 @@ import logging  # noqa: E402
 import signal  # noqa: E402
 
 import gevent  # noqa: E402
+import gevent.event  # noqa: E402
+import gevent.pool  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from all_in_one.embedded_postgres import start_embedded_postgres  # noqa: E402
@@ -31,18 +33,24 @@ def main():
     apply_migrations(config.database_url)
 
     gateway, ws_app = create_app(config)
-    server = WSGIServer((config.host, config.port), gateway)
+    # A pool, not bare greenlets, so that stop() waits for the requests and sockets in flight.
+    server = WSGIServer((config.host, config.port), gateway, spawn=gevent.pool.Pool())
+
+    stopped = gevent.event.Event()
 
     def shut_down():
         # Sockets first, with 1001 after what is queued for them; then the server waits for the
         # requests in flight, the long-polls among them.
         ws_app.extensions["parley_hub"].shut_down()
         server.stop(SHUTDOWN_GRACE_SECONDS)
+        stopped.set()
 
-    gevent.signal_handler(signal.SIGTERM, shut_down)
+    # Signal handlers run in the event loop, which must not wait: the shutdown gets a greenlet.
+    gevent.signal_handler(signal.SIGTERM, gevent.spawn, shut_down)
+    server.start()
     log.info("Parley is at http://localhost:%d", config.port)
     try:
-        server.serve_forever()
+        stopped.wait()
     except KeyboardInterrupt:
         shut_down()
     if embedded is not None:

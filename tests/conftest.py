@@ -274,6 +274,7 @@ class RoomSocket:
             try:
                 self.receive(timeout=max(0.1, deadline - time.monotonic()))
             except SocketClosed as closed:
+                self.ws.shutdown()  # as a browser drops the connection after the close handshake
                 return closed.code
 
     def close(self):
