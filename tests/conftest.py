@@ -156,10 +156,44 @@ class RunningServer:
             self._output.close()
 
 
+class GunicornService:
+    """One service under its own gunicorn command line, gevent worker, as compose runs it."""
+
+    def __init__(self, service, env, output_path, extra_args=()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._output = open(output_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{self.port}",
+             *extra_args, f"{service}.wsgi:app"],
+            cwd=REPO, env={**os.environ, **env}, stdout=self._output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, f"gunicorn {service} exited"
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, f"gunicorn {service} never became healthy"
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            self._output.close()
+
+
+# Tests send bursts no person would; the limit itself is tested on a server of its own.
+GENEROUS_LIMITS = {"MESSAGE_RATE_PER_SECOND": "1000", "MESSAGE_BURST": "1000"}
+
+
 @pytest.fixture(scope="session")
 def server(database_url, tmp_path_factory):
-    # Tests send bursts no person would; the limit itself is tested on a server of its own.
-    running = RunningServer({"DATABASE_URL": database_url, "MESSAGE_RATE_PER_SECOND": "1000", "MESSAGE_BURST": "1000"},
+    running = RunningServer({"DATABASE_URL": database_url, **GENEROUS_LIMITS},
                             tmp_path_factory.mktemp("server") / "output.log")
     yield running
     running.stop()
@@ -173,8 +207,10 @@ def base_url(server):
 class Person:
     """One user of Parley, talking to it over HTTP with their own session."""
 
-    def __init__(self, base_url, username=None, password="correct horse battery"):
+    def __init__(self, base_url, username=None, password="correct horse battery", ws_base_url=None):
         self.base_url = base_url
+        # Where /ws/ paths go: the gateway itself, or a ws_service process of its own.
+        self.ws_base_url = ws_base_url or base_url
         self.username = username or f"u{uuid.uuid4().hex[:12]}"
         self.password = password
         self.token = None
@@ -198,7 +234,8 @@ class Person:
         headers = kwargs.pop("headers", {})
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
-        return requests.request(method, f"{self.base_url}{path}", headers=headers, timeout=30, **kwargs)
+        base = self.ws_base_url if path.startswith("/ws/") else self.base_url
+        return requests.request(method, f"{base}{path}", headers=headers, timeout=40, **kwargs)
 
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs)
@@ -226,7 +263,7 @@ class RoomSocket:
 
     @classmethod
     def open(cls, person, room_id, after=None, headers=None, sockopt=(), timeout=10, origin=None):
-        url = person.base_url.replace("http://", "ws://") + f"/ws/joinRoom/{room_id}"
+        url = person.ws_base_url.replace("http://", "ws://") + f"/ws/joinRoom/{room_id}"
         if after is not None:
             url += f"?after={after}"
         headers = headers if headers is not None else [f"Authorization: Bearer {person.token}"]

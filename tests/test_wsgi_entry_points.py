@@ -1,43 +1,18 @@
 """Each service's gunicorn command line, as docker compose and `make stack` run it."""
-import os
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
 
-from tests.conftest import REPO, Person, free_port
+from tests.conftest import GunicornService, Person
 
 
 @pytest.fixture(scope="module")
 def gunicorn_services(database_url, tmp_path_factory):
     logs = tmp_path_factory.mktemp("gunicorn")
-    started = {}
-    for service in ("auth_service", "user_service", "ws_service"):
-        port = free_port()
-        log = open(logs / f"{service}.log", "wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{port}",
-             f"{service}.wsgi:app"],
-            cwd=REPO, env={**os.environ, "DATABASE_URL": database_url}, stdout=log, stderr=subprocess.STDOUT)
-        started[service] = (f"http://127.0.0.1:{port}", process, log)
-    for url, process, _ in started.values():
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "gunicorn exited"
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, f"{url} never became healthy"
-            time.sleep(0.1)
-    yield {service: url for service, (url, _, _) in started.items()}
-    for _, process, log in started.values():
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    started = {name: GunicornService(name, {"DATABASE_URL": database_url}, logs / f"{name}.log")
+               for name in ("auth_service", "user_service", "ws_service")}
+    yield {name: service.url for name, service in started.items()}
+    for service in started.values():
+        assert service.stop() == 0
 
 
 def test_auth_service_under_gunicorn_gevent_serves_the_whole_flow(gunicorn_services):

@@ -6,6 +6,7 @@ greenlet that sends data frames, and it sends stored events in seq order, each o
 the client already has and reads a gap from the database before going on.
 """
 import logging
+import socket
 import threading
 
 import gevent
@@ -27,11 +28,32 @@ class SerialisedSocket:
     def __init__(self, sock):
         self._sock = sock
         self._lock = threading.Lock()  # gevent's, once patched
+        self._closer = None
+
+    def wait_closed(self, timeout):
+        if self._closer is not None:
+            self._closer.join(timeout=timeout)
 
     def send(self, data):
         with self._lock:
             self._sock.sendall(data)
         return len(data)
+
+    def close(self):
+        """Close without a reset. A socket closed with input still unread (the rest of an
+        oversized frame) sends RST, and the client loses the close frame sent just before it."""
+        self._closer = gevent.spawn(self._close_gently)
+
+    def _close_gently(self):
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+            with gevent.Timeout(CLOSE_GRACE_SECONDS, False):
+                while self._sock.recv(65536):
+                    pass
+        except OSError:
+            pass
+        finally:
+            self._sock.close()
 
     def __getattr__(self, name):
         return getattr(self._sock, name)
@@ -146,8 +168,11 @@ class Connection:
             writer.join(timeout=timeout)
 
     def stop(self):
-        """The reader is done: the writer goes too."""
+        """The reader is done: the writer goes too, and the socket is let go gently, before the
+        server closes it under us."""
         self._closing = True
         if self._writer is not None:
             self._writer.kill(block=False)
             self._writer = None
+        self.ws.thread.join(timeout=CLOSE_GRACE_SECONDS)
+        self.ws.sock.wait_closed(timeout=CLOSE_GRACE_SECONDS)

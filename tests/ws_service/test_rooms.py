@@ -125,6 +125,6 @@ def test_leaving_closes_your_sockets_in_the_room(person):
                                           ("DELETE", "/ws/rooms/1/members/me"), ("PATCH", "/ws/rooms/1"),
                                           ("DELETE", "/ws/rooms/1"), ("GET", "/ws/rooms/1/messages"),
                                           ("POST", "/ws/rooms/1/messages")])
-def test_every_room_route_needs_a_token(base_url, method, path):
-    response = requests.request(method, f"{base_url}{path}", json={})
+def test_every_room_route_needs_a_token(ws_base_url, method, path):
+    response = requests.request(method, f"{ws_base_url}{path}", json={})
     assert response.status_code == 401

@@ -6,7 +6,7 @@ from tests.conftest import RoomSocket
 
 
 def handshake_status(person, room_id, headers, query="", **options):
-    url = person.base_url.replace("http://", "ws://") + f"/ws/joinRoom/{room_id}{query}"
+    url = person.ws_base_url.replace("http://", "ws://") + f"/ws/joinRoom/{room_id}{query}"
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         websocket.create_connection(url, header=headers, timeout=10, **options)
     return refused.value.status_code
@@ -48,7 +48,7 @@ def test_a_revoked_token_cannot_open_a_socket(person):
 
 def test_the_login_cookie_opens_a_socket_from_the_same_origin(person):
     room = person.create_room()
-    socket = RoomSocket.open(person, room, headers=[f"Cookie: parley_token={person.token}"], origin=person.base_url)
+    socket = RoomSocket.open(person, room, headers=[f"Cookie: parley_token={person.token}"], origin=person.ws_base_url)
     assert socket.hello["user"]["id"] == person.id
 
 

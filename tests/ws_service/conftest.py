@@ -1,0 +1,30 @@
+"""Every ws_service test runs twice: through the all-in-one process (make run) and against
+ws_service under its own gunicorn gevent command line (the microservices layout)."""
+import pytest
+
+from tests.conftest import GENEROUS_LIMITS, GunicornService, Person
+
+
+@pytest.fixture(scope="session")
+def gunicorn_ws_service(database_url, tmp_path_factory):
+    service = GunicornService("ws_service", {"DATABASE_URL": database_url, **GENEROUS_LIMITS},
+                              tmp_path_factory.mktemp("gunicorn-ws") / "output.log")
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session", params=["all_in_one", "gunicorn"])
+def ws_base_url(request, base_url):
+    if request.param == "gunicorn":
+        return request.getfixturevalue("gunicorn_ws_service").url
+    return base_url
+
+
+@pytest.fixture
+def person(base_url, ws_base_url):
+    return Person(base_url, ws_base_url=ws_base_url).register().login()
+
+
+@pytest.fixture
+def new_person(base_url, ws_base_url):
+    return lambda **kwargs: Person(base_url, ws_base_url=ws_base_url, **kwargs)
