@@ -202,3 +202,16 @@ def test_a_client_that_never_reads_is_closed_with_1013_and_its_room_goes_on(serv
     assert sender.post(f"/ws/rooms/{room}/messages", json={"content": "still flowing"}).status_code == 201
     assert live.stored_events(1)[0]["content"] == "still flowing"
     assert stuck.close_code(timeout=30) == 1013
+
+
+def test_an_event_is_stored_before_anyone_receives_it(person, new_person, db_cursor):
+    sender = new_person().register().login()
+    room = person.create_room()
+    watcher, sending = person.connect(room), sender.connect(room)
+    for i in range(20):
+        sending.send(type="send", content=f"stored first {i}", client_id=f"sf-{i}")
+        event = watcher.stored_events(1)[0]
+        # Read the moment it arrives, on a connection of our own: it must be committed already.
+        db_cursor.execute("SELECT m.content FROM room_events e JOIN messages m ON m.id = e.message_id "
+                          "WHERE e.room_id = %s AND e.seq = %s", (room, event["seq"]))
+        assert db_cursor.fetchone() == (f"stored first {i}",)

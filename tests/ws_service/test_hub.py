@@ -1,0 +1,133 @@
+"""The hub on its own: order, gaps, presence and slow receivers, with recording receivers in
+place of sockets."""
+import gevent
+import pytest
+
+from ws_service.hub import GAP_WAIT_SECONDS, RoomHub
+
+
+class RecordingConnection:
+    def __init__(self, room_id, user_id, capacity=1000):
+        self.room_id = room_id
+        self.user = {"id": user_id, "username": f"user{user_id}"}
+        self.frames = []
+        self.capacity = capacity
+        self.closed_with = None
+
+    def deliver(self, frame, seq):
+        if len(self.frames) >= self.capacity:
+            return False
+        self.frames.append((seq, frame))
+        return True
+
+    def close(self, code, reason):
+        self.closed_with = code
+
+    def finish(self, code, reason):
+        self.closed_with = code
+
+    def seqs(self):
+        return [seq for seq, _ in self.frames if seq is not None]
+
+
+def message(room_id, seq):
+    return {"type": "message", "room_id": room_id, "seq": seq, "id": seq, "content": f"m{seq}"}
+
+
+@pytest.fixture
+def stored():
+    """What the database holds, by room: the hub reads a gap from here."""
+    return {}
+
+
+@pytest.fixture
+def hub(stored):
+    def fetch_events(room_id, after_seq, limit):
+        return [e for e in stored.get(room_id, []) if e["seq"] > after_seq][:limit]
+
+    running = RoomHub(fetch_events, max_connections_per_user=2)
+    running.start()
+    return running
+
+
+def settle(seconds=0.01):
+    gevent.sleep(seconds)
+
+
+def test_events_published_out_of_order_are_delivered_in_seq_order(hub):
+    receiver = RecordingConnection(1, 10)
+    assert hub.register(receiver).get(timeout=1)
+    for seq in (1, 3, 2, 5, 4):
+        hub.broadcast(message(1, seq))
+    settle()
+    assert receiver.seqs() == [1, 2, 3, 4, 5]
+
+
+def test_a_lost_publish_is_read_from_the_database(hub, stored):
+    receiver = RecordingConnection(1, 10)
+    hub.register(receiver).get(timeout=1)
+    stored[1] = [message(1, seq) for seq in (1, 2, 3)]
+    hub.broadcast(message(1, 1))
+    hub.broadcast(message(1, 3))  # 2 was committed, but its publish never came
+    settle()
+    assert receiver.seqs() == [1]
+    settle(GAP_WAIT_SECONDS * 2)
+    assert receiver.seqs() == [1, 2, 3]
+
+
+def test_a_duplicate_publish_is_delivered_once(hub):
+    receiver = RecordingConnection(1, 10)
+    hub.register(receiver).get(timeout=1)
+    for seq in (1, 2, 2, 1, 3):
+        hub.broadcast(message(1, seq))
+    settle()
+    assert receiver.seqs() == [1, 2, 3]
+
+
+def test_each_broadcast_is_serialised_once_for_all_receivers(hub):
+    receivers = [RecordingConnection(1, user) for user in (10, 11, 12)]
+    for receiver in receivers:
+        hub.register(receiver).get(timeout=1)
+    hub.broadcast(message(1, 1))
+    settle()
+    frames = [next(frame for seq, frame in r.frames if seq == 1) for r in receivers]
+    assert frames[0] is frames[1] is frames[2]
+
+
+def test_a_full_receiver_is_closed_with_1013_and_the_others_go_on(hub):
+    slow, fast = RecordingConnection(1, 10, capacity=2), RecordingConnection(1, 11)
+    hub.register(slow).get(timeout=1)
+    hub.register(fast).get(timeout=1)
+    for seq in range(1, 6):
+        hub.broadcast(message(1, seq))
+    settle()
+    assert slow.closed_with == 1013
+    assert fast.seqs() == [1, 2, 3, 4, 5]
+    assert [c["id"] for c in hub.clients(1)] == [11]
+
+
+def test_presence_and_the_per_user_limit(hub):
+    first, second, third = (RecordingConnection(1, 10) for _ in range(3))
+    other = RecordingConnection(1, 11)
+    assert hub.register(first).get(timeout=1)
+    assert hub.register(other).get(timeout=1)
+    assert hub.register(second).get(timeout=1)
+    assert hub.register(third).get(timeout=1) is False  # two per user here
+    settle()
+    assert [c["id"] for c in hub.clients(1)] == [10, 11]
+    joins = [frame for seq, frame in first.frames if '"join"' in frame]
+    assert len(joins) == 1 and '"id":11' in joins[0]
+    hub.unregister(first)
+    settle()
+    assert [c["id"] for c in hub.clients(1)] == [10, 11]  # still connected through `second`
+    hub.unregister(second)
+    settle()
+    assert [c["id"] for c in hub.clients(1)] == [11]
+
+
+def test_a_long_poll_waiter_is_woken_by_a_stored_event_of_its_room(hub):
+    waiter = hub.waiter(1)
+    other_room = hub.waiter(2)
+    hub.broadcast(message(1, 1))
+    assert waiter.wait(timeout=1)
+    assert not other_room.wait(timeout=0.05)
