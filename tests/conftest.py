@@ -2,6 +2,7 @@
 and the all-in-one process serving it over real HTTP."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -334,3 +335,33 @@ def person(base_url):
 def new_person(base_url):
     """Makes people who are not registered yet."""
     return lambda **kwargs: Person(base_url, **kwargs)
+
+
+class RedisServer:
+    """A redis-server of the test's own, so that a test can stop it and start it again."""
+
+    def __init__(self, output_path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._output_path = output_path
+        self.process = None
+        self.start()
+
+    def start(self):
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed: `make test` installs it with apt-get"
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=open(self._output_path, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)

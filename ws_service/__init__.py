@@ -7,6 +7,7 @@ import signal
 from shared.service import create_service_app
 
 from ws_service import actions
+from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.hub import RoomHub
 from ws_service.limits import TokenBuckets
 from ws_service.routes import bp as rooms_bp
@@ -27,12 +28,19 @@ def create_app(config=None):
             return actions.fetch_events_after(room_id, after_seq, limit)
 
     hub = RoomHub(fetch_events, config.ws_connections_per_user)
+    if config.redis_url:
+        broker = RedisBroker(hub, config.redis_url, config.presence_ttl_seconds)
+        app.extensions["parley_health_checks"]["broker"] = broker.check
+    else:
+        broker = InMemoryBroker(hub)
     app.extensions["parley_hub"] = hub
+    app.extensions["parley_broker"] = broker
     app.extensions["parley_fetch_events"] = fetch_events
     app.extensions["parley_rate_limits"] = TokenBuckets(config.message_rate_per_second, config.message_burst)
     app.register_blueprint(rooms_bp)
     app.register_blueprint(sockets_bp)
-    hub.start()
+    hub.start(broker)
+    broker.start()
     return app
 
 

@@ -38,8 +38,12 @@ def _hub():
     return current_app.extensions["parley_hub"]
 
 
+def _broker():
+    return current_app.extensions["parley_broker"]
+
+
 def publish_event(event):
-    _hub().broadcast(event)
+    _broker().publish(event)
 
 
 def _public_room(row):
@@ -78,15 +82,15 @@ def do_create_room(user_id, name, private):
 def list_rooms(user_id):
     with db.transaction() as cursor:
         rows = storage.list_rooms_for(cursor, user_id)
-    hub = _hub()
+    broker = _broker()
     return [{"id": row["id"], "name": row["name"], "private": row["private"], "members": row["members"],
-             "online": len(hub.clients(row["id"]))} for row in rows]
+             "online": len(broker.clients(row["id"]))} for row in rows]
 
 
 def list_clients(room_id, user_id):
     with db.transaction() as cursor:
         _visible_room(cursor, room_id, user_id)
-    return list(_hub().clients(room_id))
+    return _broker().clients(room_id)
 
 
 def do_join_room(room_id, user_id):
@@ -231,8 +235,10 @@ def read_events(room_id, user_id, after_seq, before_seq, limit):
 def wait_for_events(room_id, user_id, after_seq, limit, wait_seconds):
     """The events after `after_seq`; if there are none yet, wait up to `wait_seconds` for one.
     The hub wakes the wait: nothing polls the database in a loop."""
-    hub = _hub()
-    waiter = hub.waiter(room_id)  # before the read, so an event committed after it still wakes us
+    hub, broker = _hub(), _broker()
+    # Both before the read, so that an event committed after it still wakes us.
+    broker.follow(room_id)
+    waiter = hub.waiter(room_id)
     try:
         page = read_events(room_id, user_id, after_seq, None, limit)
         if page["events"] or not wait_seconds:
@@ -241,6 +247,7 @@ def wait_for_events(room_id, user_id, after_seq, limit, wait_seconds):
         return read_events(room_id, user_id, after_seq, None, limit)
     finally:
         hub.forget_waiter(room_id, waiter)
+        broker.unfollow(room_id)
 
 
 def fetch_events_after(room_id, after_seq, limit):

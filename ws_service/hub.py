@@ -48,9 +48,12 @@ class RoomHub:
         self._per_user = defaultdict(int)
         self._waiters = defaultdict(set)
         self._presence = {}
+        self._broker = None
         self._greenlet = None
 
-    def start(self):
+    def start(self, broker):
+        """Run the hub; `broker` hears of presence changes, for the other processes."""
+        self._broker = broker
         self._greenlet = gevent.spawn(self._run)
 
     # -- the channels ---------------------------------------------------------------------------
@@ -75,6 +78,10 @@ class RoomHub:
         """Close the room's connections (only `user_id`'s, if given) with `code`."""
         self._inbox.put(("close_room", (room_id, user_id, code, reason)))
 
+    def resync(self, room_ids):
+        """Read what the rooms may have missed (a broker outage) from the database."""
+        self._inbox.put(("resync", room_ids))
+
     def shut_down(self, code=1001, reason="The server is going away"):
         self._inbox.put(("shut_down", (code, reason)))
 
@@ -98,6 +105,7 @@ class RoomHub:
             "register": self._on_register, "unregister": self._on_unregister, "broadcast": self._on_broadcast,
             "close_room": self._on_close_room, "shut_down": self._on_shut_down,
             "wait": self._on_wait, "unwait": self._on_unwait, "gap_filled": self._on_gap_filled,
+            "resync": self._on_resync, "caught_up": self._on_caught_up,
         }
         for kind, payload in self._inbox:
             try:
@@ -118,9 +126,9 @@ class RoomHub:
         room.connections.add(connection)
         accepted.set(True)
         if first_of_user:
-            self._publish_presence(connection.room_id, room)
-            self._deliver_ephemeral(room, presence_event("join", connection.room_id, connection.user),
-                                    skip=connection)
+            join = presence_event("join", connection.room_id, connection.user)
+            self._deliver_ephemeral(room, join, skip=connection)
+            self._publish_presence(connection.room_id, room, join)
 
     def _on_unregister(self, connection):
         room = self._rooms.get(connection.room_id)
@@ -132,8 +140,9 @@ class RoomHub:
         if self._per_user[user_id] <= 0:
             del self._per_user[user_id]
         if all(other.user["id"] != user_id for other in room.connections):
-            self._publish_presence(connection.room_id, room)
-            self._deliver_ephemeral(room, presence_event("leave", connection.room_id, connection.user))
+            leave = presence_event("leave", connection.room_id, connection.user)
+            self._deliver_ephemeral(room, leave)
+            self._publish_presence(connection.room_id, room, leave)
         if not room.connections:
             if room.gap_fill is not None:
                 room.gap_fill.kill(block=False)
@@ -195,6 +204,30 @@ class RoomHub:
             room.last_seq = min(room.pending) - 1
         self._deliver_in_order(room_id, room)
 
+    def _on_resync(self, room_ids):
+        for room_id in room_ids:
+            room = self._rooms.get(room_id)
+            if room is not None and room.last_seq is not None:
+                gevent.spawn(self._catch_up, room_id, room.last_seq)
+
+    def _catch_up(self, room_id, after_seq):
+        try:
+            events = self._fetch_events(room_id, after_seq, 10_000)
+        except Exception:
+            log.exception("could not catch room %s up after %s", room_id, after_seq)
+            return
+        self._inbox.put(("caught_up", (room_id, events)))
+
+    def _on_caught_up(self, payload):
+        room_id, events = payload
+        room = self._rooms.get(room_id)
+        if room is None:
+            return
+        for event in events:
+            if room.last_seq is None or event["seq"] > room.last_seq:
+                room.pending.setdefault(event["seq"], event)
+        self._deliver_in_order(room_id, room)
+
     def _deliver_stored(self, room, event):
         frame = encode(event)  # once per broadcast, not once per receiver
         for connection in list(room.connections):
@@ -211,12 +244,13 @@ class RoomHub:
         connection.close(1013, "Too slow to keep up: reconnect with after= to catch up")
         self._on_unregister(connection)
 
-    def _publish_presence(self, room_id, room):
+    def _publish_presence(self, room_id, room, event):
         users = {c.user["id"]: {"id": c.user["id"], "username": c.user["username"]} for c in room.connections}
         if users:
             self._presence[room_id] = tuple(users[user_id] for user_id in sorted(users))
         else:
             self._presence.pop(room_id, None)
+        self._broker.presence_changed(room_id, self._presence.get(room_id, ()), event)
 
     def _on_close_room(self, payload):
         room_id, user_id, code, reason = payload

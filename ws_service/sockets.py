@@ -50,10 +50,13 @@ def authorise_upgrade():
 @sock.route("/joinRoom/<id:room_id>", bp=bp)
 def join_room(ws, room_id):
     config = current_app.config["PARLEY"]
-    hub = current_app.extensions["parley_hub"]
+    hub, broker = current_app.extensions["parley_hub"], current_app.extensions["parley_broker"]
     connection = Connection(ws, room_id, g.user, config.ws_outbox_frames,
                             current_app.extensions["parley_fetch_events"])
+    # Subscribed, then registered, then the backlog read: each event lands in one of them.
+    broker.follow(room_id)
     if not hub.register(connection).get():
+        broker.unfollow(room_id)
         ws.send('{"type":"error","code":"too_many_connections","message":"You have too many open sockets."}')
         ws.close(1008, "Too many connections")
         return
@@ -61,12 +64,13 @@ def join_room(ws, room_id):
         # Read after registering: whatever is committed later reaches this connection live.
         last_seq = actions.current_last_seq(room_id)
         hello = {"type": "hello", "room_id": room_id, "user": {"id": g.user["id"], "username": g.user["username"]},
-                 "last_seq": last_seq, "clients": list(hub.clients(room_id))}
+                 "last_seq": last_seq, "clients": broker.clients(room_id)}
         after = last_seq if g.after_seq is None else min(g.after_seq, last_seq)
         connection.start_writer(hello, after)
         _read_frames(ws, connection, config)
     finally:
         hub.unregister(connection)
+        broker.unfollow(room_id)
         connection.stop()
 
 

@@ -3,6 +3,7 @@ place of sockets."""
 import gevent
 import pytest
 
+from ws_service.broker import InMemoryBroker
 from ws_service.hub import GAP_WAIT_SECONDS, RoomHub
 
 
@@ -46,7 +47,7 @@ def hub(stored):
         return [e for e in stored.get(room_id, []) if e["seq"] > after_seq][:limit]
 
     running = RoomHub(fetch_events, max_connections_per_user=2)
-    running.start()
+    running.start(InMemoryBroker(running))
     return running
 
 

@@ -1,0 +1,114 @@
+"""Several ws_service processes sharing Redis: events cross between them, in seq order, and
+nothing stored is lost when a process dies or Redis goes away."""
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.conftest import GENEROUS_LIMITS, GunicornService, Person, RedisServer
+
+PROCESSES = 3
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def ws_processes(database_url, redis_server, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("ws-processes")
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3",
+           **GENEROUS_LIMITS}
+    processes = [GunicornService("ws_service", env, logs / f"ws{i}.log") for i in range(PROCESSES)]
+    yield processes
+    for process in processes:
+        process.stop()
+
+
+def person_on(base_url, process):
+    return Person(base_url, ws_base_url=process.url).register().login()
+
+
+def same_person_on(person, process):
+    other = Person(person.base_url, person.username, person.password, ws_base_url=process.url)
+    other.token, other.id = person.token, person.id
+    return other
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def stored_history(person, room):
+    return [(e["seq"], e["id"]) for e in person.get(f"/ws/rooms/{room}/messages?limit=500").json()["events"]]
+
+
+def test_an_event_sent_through_one_process_reaches_sockets_on_the_others_in_order(base_url, ws_processes):
+    senders = [person_on(base_url, process) for process in ws_processes[:2]]
+    room = senders[0].create_room()
+    senders[1].post(f"/ws/rooms/{room}/members")
+    watchers = [person_on(base_url, process).connect(room) for process in ws_processes]
+
+    def send(person, prefix):
+        for i in range(20):
+            assert person.post(f"/ws/rooms/{room}/messages", json={"content": f"{prefix}{i}"}).status_code == 201
+
+    threads = [threading.Thread(target=send, args=(s, f"p{i}-")) for i, s in enumerate(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    streams = [[(e["seq"], e["id"]) for e in w.stored_events(40)] for w in watchers]
+    assert [seq for seq, _ in streams[0]] == list(range(1, 41))
+    assert streams[0] == streams[1] == streams[2] == stored_history(senders[0], room)
+
+
+def test_get_clients_counts_sockets_on_every_process(base_url, ws_processes):
+    people = [person_on(base_url, process) for process in ws_processes]
+    room = people[0].create_room()
+    sockets = [p.connect(room) for p in people]
+    expected = sorted(p.id for p in people)
+    for person in people:
+        wait_for(lambda: [c["id"] for c in person.get(f"/ws/getClients/{room}").json()["clients"]] == expected)
+    online = {r["id"]: r["online"] for r in people[1].get("/ws/getRooms").json()["rooms"]}
+    assert online[room] == 3
+    sockets[2].close()
+    wait_for(lambda: [c["id"] for c in people[0].get(f"/ws/getClients/{room}").json()["clients"]] == expected[:0] + sorted(
+        p.id for p in people[:2]))
+
+
+def test_join_and_leave_cross_processes(base_url, ws_processes):
+    alice, bob = person_on(base_url, ws_processes[0]), person_on(base_url, ws_processes[1])
+    room = alice.create_room()
+    watching = alice.connect(room)
+    bobs = bob.connect(room)
+    frame = watching.receive()
+    assert frame == {"type": "join", "room_id": room, "user": {"id": bob.id, "username": bob.username}}
+    bobs.close()
+    assert watching.receive() == {"type": "leave", "room_id": room, "user": {"id": bob.id, "username": bob.username}}
+
+
+def test_a_long_poll_on_one_process_wakes_on_a_send_through_another(base_url, ws_processes):
+    writer = person_on(base_url, ws_processes[0])
+    room = writer.create_room()
+    poller = same_person_on(writer, ws_processes[1])
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault(
+        "events", poller.get(f"/ws/rooms/{room}/messages?after=0&wait=20").json()["events"]))
+    thread.start()
+    time.sleep(0.5)
+    writer.post(f"/ws/rooms/{room}/messages", json={"content": "across"})
+    thread.join(timeout=25)
+    assert [e["content"] for e in result["events"]] == ["across"]
+
+
+def test_the_broker_is_part_of_health(ws_processes):
+    assert requests.get(f"{ws_processes[0].url}/healthz").json() == {
+        "status": "ok", "checks": {"database": "ok", "broker": "ok"}}

@@ -1,0 +1,157 @@
+"""Faults with several ws_service processes: a process killed under traffic, Redis restarted.
+Each test ends by comparing every client's events with the stored history: nothing lost,
+nothing twice, the same order."""
+import signal
+import threading
+import time
+
+import pytest
+import requests
+import websocket
+
+from tests.conftest import GENEROUS_LIMITS, GunicornService, Person, RedisServer, SocketClosed
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path / "redis.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def two_processes(database_url, redis_server, tmp_path):
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3",
+           **GENEROUS_LIMITS}
+    processes = [GunicornService("ws_service", env, tmp_path / f"ws{i}.log") for i in range(2)]
+    yield processes
+    for process in processes:
+        if process.process.poll() is None:
+            process.stop()
+
+
+class Follower:
+    """A client that keeps every stored event it receives and, when its socket dies,
+    reconnects (to the next address it is given) with after= its last seq."""
+
+    def __init__(self, person, room, urls):
+        self.person, self.room, self.urls = person, room, list(urls)
+        self.events = []
+        self.reconnections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._socket = self._connect()
+        self._thread.start()
+
+    def _connect(self):
+        self.person.ws_base_url = self.urls[0]
+        last = self.events[-1]["seq"] if self.events else None
+        return self.person.connect(self.room, after=last)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                frame = self._socket.receive(timeout=0.5)
+            except websocket.WebSocketTimeoutException:
+                continue
+            except (SocketClosed, websocket.WebSocketException, OSError):
+                self.urls.pop(0) if len(self.urls) > 1 else None
+                self._socket = self._reconnect()
+                continue
+            if "seq" in frame:
+                self.events.append(frame)
+
+    def _reconnect(self):
+        for _ in range(100):
+            try:
+                self.reconnections += 1
+                return self._connect()
+            except (websocket.WebSocketException, OSError):
+                time.sleep(0.1)
+        raise AssertionError("could not reconnect")
+
+    def wait_for(self, count, timeout=30):
+        deadline = time.monotonic() + timeout
+        while len(self.events) < count:
+            assert time.monotonic() < deadline, f"{len(self.events)} of {count} events"
+            time.sleep(0.05)
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return [(e["seq"], e["id"]) for e in self.events]
+
+
+def history(person, room):
+    return [(e["seq"], e["id"]) for e in person.get(f"/ws/rooms/{room}/messages?limit=500").json()["events"]]
+
+
+def keep_sending(person, room, count, pause=0.02):
+    sent = 0
+    while sent < count:
+        response = person.post(f"/ws/rooms/{room}/messages", json={"content": f"n{sent}", "client_id": f"k{sent}"})
+        if response.status_code in (200, 201):
+            sent += 1
+        time.sleep(pause)
+
+
+def test_a_process_killed_under_traffic_loses_no_stored_message(base_url, two_processes):
+    doomed, survivor = two_processes
+    sender = Person(base_url, ws_base_url=survivor.url).register().login()
+    room = sender.create_room()
+    on_doomed = Follower(Person(base_url).register().login(), room, [doomed.url, survivor.url])
+    on_survivor = Follower(Person(base_url).register().login(), room, [survivor.url])
+    total = 80
+    sending = threading.Thread(target=keep_sending, args=(sender, room, total))
+    sending.start()
+    while len(on_doomed.events) < 20:
+        time.sleep(0.01)
+    doomed.process.send_signal(signal.SIGKILL)
+    sending.join()
+    stored = history(sender, room)
+    assert len(stored) == total
+    assert on_doomed.wait_for(total) == stored
+    assert on_survivor.wait_for(total) == stored
+    assert on_doomed.reconnections >= 1
+
+
+def test_a_killed_process_leaves_no_ghosts_past_the_presence_expiry(base_url, two_processes):
+    doomed, survivor = two_processes
+    ghost = Person(base_url, ws_base_url=doomed.url).register().login()
+    watcher = Person(base_url, ws_base_url=survivor.url).register().login()
+    room = ghost.create_room()
+    ghost.connect(room)
+    deadline = time.monotonic() + 10
+    while ghost.id not in [c["id"] for c in watcher.get(f"/ws/getClients/{room}").json()["clients"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    doomed.process.send_signal(signal.SIGKILL)
+    deadline = time.monotonic() + 10  # the expiry is 3 s here
+    while ghost.id in [c["id"] for c in watcher.get(f"/ws/getClients/{room}").json()["clients"]]:
+        assert time.monotonic() < deadline, "the dead process's user is still online"
+        time.sleep(0.2)
+
+
+def test_redis_restarted_during_traffic_loses_nothing_and_clients_catch_up(base_url, two_processes, redis_server):
+    first, second = two_processes
+    sender = Person(base_url, ws_base_url=first.url).register().login()
+    room = sender.create_room()
+    followers = [Follower(Person(base_url).register().login(), room, [process.url]) for process in two_processes]
+    total = 60
+    sending = threading.Thread(target=keep_sending, args=(sender, room, total, 0.05))
+    sending.start()
+    while len(followers[1].events) < 15:
+        time.sleep(0.01)
+    redis_server.stop()
+    health = requests.get(f"{second.url}/healthz")
+    assert health.status_code == 503
+    assert health.json()["checks"]["broker"] == "unavailable"
+    time.sleep(1)
+    redis_server.start()
+    sending.join()
+    stored = history(sender, room)
+    assert len(stored) == total
+    for follower in followers:
+        assert follower.wait_for(total) == stored
+    deadline = time.monotonic() + 10
+    while requests.get(f"{second.url}/healthz").status_code != 200:
+        assert time.monotonic() < deadline, "ws_service did not recover from the Redis restart"
+        time.sleep(0.1)

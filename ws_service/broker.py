@@ -1,0 +1,244 @@
+"""How room events travel between ws_service processes.
+
+`InMemoryBroker`: one process; events go straight to its hub. `RedisBroker` (REDIS_URL): every
+event is published on the room's channel, and each process delivers what arrives on the channels
+of the rooms it has sockets in, to its own hub. It never publishes what it receives. Presence lives
+in Redis with an expiry, so a process that dies leaves no ghosts for longer than that.
+"""
+import json
+import logging
+import uuid
+
+import gevent
+import redis
+from gevent.event import AsyncResult
+from gevent.queue import Empty, Queue
+
+from shared.errors import ServiceUnavailable
+from ws_service.hub import encode
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT_SECONDS = 2
+RECONNECT_DELAYS = (0.1, 0.2, 0.5, 1, 2)
+
+
+class BrokerUnavailable(ServiceUnavailable):
+    code = "broker_unavailable"
+    message = "The message broker is unavailable; try again soon."
+
+
+class InMemoryBroker:
+    def __init__(self, hub):
+        self._hub = hub
+
+    def start(self):
+        pass
+
+    def publish(self, event):
+        self._hub.broadcast(event)
+
+    def follow(self, room_id):
+        pass
+
+    def unfollow(self, room_id):
+        pass
+
+    def presence_changed(self, room_id, users, event):
+        pass  # the hub has told its own sockets already, and there are no others
+
+    def clients(self, room_id):
+        return list(self._hub.clients(room_id))
+
+    def check(self):
+        pass
+
+
+class RedisBroker:
+    def __init__(self, hub, url, presence_ttl_seconds):
+        self._hub = hub
+        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self._process_id = uuid.uuid4().hex
+        self._presence_ttl = presence_ttl_seconds
+        self._followers = {}  # room_id -> number of local sockets and waiters that follow it
+        self._subscribed = {}  # room_id -> AsyncResult set once Redis confirms the subscription
+        self._commands = Queue()  # ("subscribe" | "unsubscribe", room_id) for the subscriber greenlet
+        self._presence_updates = Queue()
+        self._local_presence = {}  # room_id -> users, as the hub last reported them
+
+    def start(self):
+        gevent.spawn(self._subscribe_forever)
+        gevent.spawn(self._keep_presence)
+
+    # -- publishing ------------------------------------------------------------------------------
+
+    def publish(self, event):
+        """Publish a stored event. If Redis is down, the event is stored all the same: deliver it
+        to this process's sockets, and the other processes read it from the database once
+        Redis is back (see resync)."""
+        try:
+            self._redis.publish(_channel(event["room_id"]), self._envelope(event))
+        except redis.RedisError as error:
+            log.warning("could not publish to Redis (%s); delivering locally only", error)
+            self._hub.broadcast(event)
+
+    def presence_changed(self, room_id, users, event):
+        """From the hub: its local view of a room changed, and `event` (join or leave) went to
+        its own sockets. Both go to the others without making the hub wait."""
+        self._presence_updates.put((room_id, users, event))
+
+    def _envelope(self, event):
+        return encode({"origin": self._process_id, "event": event})
+
+    # -- following rooms -------------------------------------------------------------------------
+
+    def follow(self, room_id):
+        """Receive the room's events from now on. Returns once Redis has confirmed (or after a
+        short wait if Redis is down: the socket still works, catching up after the outage)."""
+        self._followers[room_id] = self._followers.get(room_id, 0) + 1
+        if self._followers[room_id] == 1:
+            self._subscribed[room_id] = AsyncResult()
+            self._commands.put(("subscribe", room_id))
+        self._subscribed[room_id].wait(timeout=SUBSCRIBE_TIMEOUT_SECONDS)
+
+    def unfollow(self, room_id):
+        self._followers[room_id] -= 1
+        if self._followers[room_id] == 0:
+            del self._followers[room_id]
+            del self._subscribed[room_id]
+            self._commands.put(("unsubscribe", room_id))
+
+    def _subscribe_forever(self):
+        attempt = 0
+        outage = False
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                rooms = list(self._followers)
+                if rooms:
+                    pubsub.subscribe(*[_channel(room_id) for room_id in rooms])
+                else:
+                    pubsub.ping()
+                if outage:
+                    log.info("Redis is back: catching up %d room(s) from the database", len(rooms))
+                    self._hub.resync(rooms)
+                    outage = False
+                attempt = 0
+                self._listen(pubsub)
+            except redis.RedisError as error:
+                if not outage:
+                    log.warning("lost Redis (%s); reconnecting", error)
+                outage = True
+                gevent.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+                attempt += 1
+            finally:
+                try:
+                    pubsub.close()
+                except redis.RedisError:
+                    pass
+
+    def _listen(self, pubsub):
+        while True:
+            self._apply_commands(pubsub)
+            # Short, so that a new room's subscription starts promptly; a message ends it at once.
+            message = pubsub.get_message(timeout=0.05)
+            if message is None:
+                continue
+            room_id = int(message["channel"].rsplit(b":", 1)[1]) if message.get("channel") else None
+            if message["type"] == "subscribe":
+                confirmed = self._subscribed.get(room_id)
+                if confirmed is not None:
+                    confirmed.set(True)
+            elif message["type"] == "message":
+                envelope = json.loads(message["data"])
+                event = envelope["event"]
+                if "seq" not in event and envelope["origin"] == self._process_id:
+                    continue  # our own presence and typing: the hub told its sockets already
+                self._hub.broadcast(event)
+
+    def _apply_commands(self, pubsub):
+        while True:
+            try:
+                action, room_id = self._commands.get_nowait()
+            except Empty:
+                return
+            wanted = room_id in self._followers
+            if action == "subscribe" and wanted:
+                pubsub.subscribe(_channel(room_id))
+            elif action == "unsubscribe" and not wanted:
+                pubsub.unsubscribe(_channel(room_id))
+
+    # -- presence --------------------------------------------------------------------------------
+
+    def _keep_presence(self):
+        """Write this process's view of each room to Redis on every change, and again before it
+        expires; a process that dies stops refreshing, and its users fade out with the TTL."""
+        refresh_every = self._presence_ttl / 3
+        while True:
+            try:
+                room_id, users, event = self._presence_updates.get(timeout=refresh_every)
+                self._local_presence[room_id] = users
+                if event is not None:
+                    self._redis.publish(_channel(room_id), self._envelope(event))
+                rooms = [room_id]
+            except Empty:
+                rooms = list(self._local_presence)
+            except redis.RedisError as error:
+                log.warning("could not publish presence (%s)", error)
+                continue
+            try:
+                self._write_presence(rooms)
+            except redis.RedisError as error:
+                log.warning("could not write presence to Redis (%s)", error)
+
+    def _write_presence(self, rooms):
+        pipe = self._redis.pipeline()
+        for room_id in rooms:
+            users = self._local_presence.get(room_id, ())
+            key = _presence_key(room_id, self._process_id)
+            pipe.delete(key)
+            if users:
+                pipe.hset(key, mapping={str(user["id"]): user["username"] for user in users})
+                pipe.expire(key, int(self._presence_ttl))
+                pipe.sadd(_presence_index(room_id), self._process_id)
+                pipe.expire(_presence_index(room_id), int(self._presence_ttl))
+            else:
+                self._local_presence.pop(room_id, None)
+                pipe.srem(_presence_index(room_id), self._process_id)
+        pipe.execute()
+
+    def clients(self, room_id):
+        """Who is connected to the room on any process, one entry per user: this process's own
+        sockets as of now, the others' as they last wrote them."""
+        try:
+            processes = {p.decode() for p in self._redis.smembers(_presence_index(room_id))} - {self._process_id}
+            pipe = self._redis.pipeline()
+            for process_id in processes:
+                pipe.hgetall(_presence_key(room_id, process_id))
+            users = {}
+            for mapping in pipe.execute():
+                for user_id, username in mapping.items():
+                    users[int(user_id)] = username.decode()
+        except redis.RedisError:
+            raise BrokerUnavailable() from None
+        for user in self._hub.clients(room_id):
+            users[user["id"]] = user["username"]
+        return [{"id": user_id, "username": users[user_id]} for user_id in sorted(users)]
+
+    def check(self):
+        try:
+            self._redis.ping()
+        except redis.RedisError:
+            raise BrokerUnavailable() from None
+
+
+def _channel(room_id):
+    return f"parley:room:{room_id}"
+
+
+def _presence_key(room_id, process_id):
+    return f"parley:presence:{room_id}:{process_id}"
+
+
+def _presence_index(room_id):
+    return f"parley:presence:{room_id}"
