@@ -11,6 +11,7 @@ COPY auth_service ./auth_service
 COPY user_service ./user_service
 COPY ws_service ./ws_service
 COPY all_in_one ./all_in_one
+COPY local_stack ./local_stack
 RUN pip install . && useradd --system --no-create-home parley
 
 USER parley

@@ -4,10 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test migrate clean
+.PHONY: run stack test migrate clean
 
 run: $(STAMP)
 	$(BIN)/python -m all_in_one
+
+stack: $(STAMP)
+	@scripts/install-system-packages
+	$(BIN)/python -m local_stack
 
 test: $(STAMP)
 	@scripts/install-system-packages

@@ -39,6 +39,12 @@ class NotFound(ApiError):
     status, code, message = 404, "not_found", "Nothing is here."
 
 
+class UserNotFound(NotFound):
+    """No account with that id or name: user_service and ws_service both look people up."""
+    code = "user_not_found"
+    message = "No such user."
+
+
 class Conflict(ApiError):
     status, code, message = 409, "conflict", "This conflicts with what already exists."
 

@@ -4,9 +4,11 @@ envelope, JSON dates, metrics, and the routes each service answers (`/`, `/healt
 """
 import datetime
 import json
+import re
+import uuid
 from importlib import resources
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 
 from shared import db, metrics
@@ -38,6 +40,7 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.extensions["parley_health_checks"] = {"database": _database_answers}
     register_error_handlers(app)
+    app.after_request(_pass_request_id)
     db.init_app(app, config)
     metrics.init_app(app, service_name)
     blueprint = _service_blueprint(service_name, _openapi_document(package, path_prefixes))
@@ -57,6 +60,17 @@ def _openapi_document(package, path_prefixes):
     for section, entries in common["components"].items():
         components.setdefault(section, {}).update(entries)
     return document
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+def _pass_request_id(response):
+    """The gateway's X-Request-ID (nginx's $request_id) back on the answer, or one of our own,
+    so that a request can be followed through the logs of nginx and of the service."""
+    incoming = request.headers.get("X-Request-ID", "")
+    response.headers["X-Request-ID"] = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    return response
 
 
 def _database_answers():

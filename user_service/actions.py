@@ -1,9 +1,8 @@
 """What user_service does: each verb is one function that owns its transaction."""
 from shared import db
-from shared.errors import NotFound, Unprocessable
+from shared.errors import NotFound, Unprocessable, UserNotFound
 
 from user_service import storage
-from user_service.storage import UserNotFound
 
 
 class CannotFollowYourself(Unprocessable):

@@ -1,7 +1,7 @@
 """user_service's HTTP routes: parse, authorise, call an action, shape the answer."""
 from flask import Blueprint, current_app, g, jsonify, request
 
-from shared.errors import BadRequest
+from shared.errors import BadRequest, UserNotFound
 from shared.tokens import clear_session_cookie, login_required
 from shared.validation import (
     MAX_ID, USERNAME_CHARACTERS, USERNAME_LENGTH, could_be_username, id_arg, int_arg, json_object, limit_arg,
@@ -9,7 +9,6 @@ from shared.validation import (
 )
 
 from user_service import actions
-from user_service.storage import UserNotFound
 
 bp = Blueprint("users", __name__)
 

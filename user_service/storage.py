@@ -1,12 +1,7 @@
 """user_service's SQL: profiles, follows and posts. Driver errors become domain errors here."""
 import psycopg2.errors
 
-from shared.errors import Conflict, NotFound, Unauthorized
-
-
-class UserNotFound(NotFound):
-    code = "user_not_found"
-    message = "No such user."
+from shared.errors import Conflict, Unauthorized, UserNotFound
 
 
 class AlreadyFollowing(Conflict):

@@ -1,7 +1,7 @@
 """ws_service's SQL: rooms, memberships, messages and each room's event log."""
 import psycopg2.errors
 
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, UserNotFound
 
 ROOM_COLUMNS = "r.id, r.name, r.private, r.owner_id, r.created_at, r.last_seq"
 
@@ -9,11 +9,6 @@ ROOM_COLUMNS = "r.id, r.name, r.private, r.owner_id, r.created_at, r.last_seq"
 class RoomNameTaken(Conflict):
     code = "room_name_taken"
     message = "A room with this name exists."
-
-
-class UserNotFound(NotFound):
-    code = "user_not_found"
-    message = "No such user."
 
 
 def insert_room(cursor, name, private, owner_id):

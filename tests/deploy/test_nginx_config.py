@@ -1,18 +1,18 @@
 """The gateway template is a valid nginx configuration once rendered, for real nginx."""
+import shutil
 import subprocess
 
-from tests.conftest import REPO
-from tests.deploy.nginx_config import nginx_binary, write_main_config
+from local_stack.nginx_config import write_config
+
+
+def nginx_binary():
+    found = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert shutil.os.path.exists(found), "nginx is not installed: `make test` installs it with apt-get"
+    return found
 
 
 def test_the_rendered_template_passes_nginx_t(tmp_path):
-    config = write_main_config(tmp_path, {
-        "PARLEY_LISTEN": "127.0.0.1:18080",
-        "PARLEY_AUTH_SERVERS": "server 127.0.0.1:18001;",
-        "PARLEY_USER_SERVERS": "server 127.0.0.1:18002;",
-        "PARLEY_WS_SERVERS": "server 127.0.0.1:18003; server 127.0.0.1:18004;",
-        "PARLEY_WEB_ROOT": str(REPO / "web"),
-    })
+    config = write_config(tmp_path, "127.0.0.1:18080", [18001], [18002], [18003, 18004])
     result = subprocess.run([nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(config)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr

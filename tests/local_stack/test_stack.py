@@ -1,0 +1,127 @@
+"""`make stack`'s process tree for real: nginx with the repo's config in front of gunicorn
+processes, two ws_service replicas sharing Redis."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import REPO, Person, RedisServer, free_port
+from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
+
+
+@pytest.fixture(scope="module")
+def stack(database_url, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stack")
+    redis_server = RedisServer(folder / "redis.log")
+    port = free_port()
+    output = open(folder / "stack.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local_stack"], cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
+        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PORT": str(port),
+             "WS_REPLICAS": "2", "PARLEY_DATA_DIR": str(folder / "data"), "MESSAGE_RATE_PER_SECOND": "1000",
+             "MESSAGE_BURST": "1000"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, (folder / "stack.log").read_text()
+        try:
+            if requests.get(f"{url}/ws/healthz", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert time.monotonic() < deadline, "make stack did not come up"
+        time.sleep(0.2)
+    yield {"url": url, "process": process, "log": folder / "stack.log", "data": folder / "data"}
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    finally:
+        output.close()
+        redis_server.stop()
+
+
+def ws_service_pids(stack):
+    found = subprocess.run(["pgrep", "-f", "ws_service.wsgi:app", "-P", str(stack["process"].pid)],
+                           capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def test_the_whole_auth_flow_through_nginx(stack):
+    person = Person(stack["url"]).register().login()
+    assert person.get("/auth/me").json()["id"] == person.id
+    assert person.get(f"/users/{person.id}").json()["username"] == person.username
+    assert person.post("/auth/logout").status_code == 202
+    assert person.get("/users/feed").status_code == 401
+
+
+def test_nginx_passes_a_request_id_and_serves_the_web_client_with_cache_headers(stack):
+    me = requests.get(f"{stack['url']}/auth/me")
+    assert re.fullmatch(r"[0-9a-f]{32}", me.headers["X-Request-ID"])
+    page = requests.get(f"{stack['url']}/")
+    assert page.status_code == 200 and "<title>Parley</title>" in page.text
+    assert "max-age" in page.headers["Cache-Control"]
+
+
+def test_nginx_answers_its_own_errors_with_the_envelope(stack):
+    too_big = requests.post(f"{stack['url']}/auth/register", data=b"x" * (100 * 1024))
+    assert too_big.status_code == 413
+    assert too_big.json()["error"]["code"] == "payload_too_large"
+    missing = requests.get(f"{stack['url']}/no-such-file.js")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_websockets_through_nginx_reach_each_other_across_replicas(stack):
+    people = [Person(stack["url"]).register().login() for _ in range(4)]
+    room = people[0].create_room()
+    sockets = [p.connect(room) for p in people]  # nginx spreads them over both replicas
+    sockets[0].send(type="send", content="through the gateway", client_id="gw-1")
+    for socket in sockets:
+        assert socket.stored_events(1)[0]["content"] == "through the gateway"
+
+
+def test_the_long_poll_is_not_cut_by_nginx(stack):
+    person = Person(stack["url"]).register().login()
+    room = person.create_room()
+    started = time.monotonic()
+    response = person.get(f"/ws/rooms/{room}/messages?after=0&wait=30")
+    assert response.status_code == 200
+    assert response.json() == {"events": [], "last_seq": 0}
+    assert time.monotonic() - started >= 29
+
+
+def test_a_killed_replica_loses_no_message_and_its_clients_reconnect_through_nginx(stack):
+    sender = Person(stack["url"]).register().login()
+    room = sender.create_room()
+    followers = [Follower(Person(stack["url"]).register().login(), room, [stack["url"]]) for _ in range(4)]
+    total = 60
+    sending = threading.Thread(target=keep_sending, args=(sender, room, total))
+    sending.start()
+    while min(len(f.events) for f in followers) < 10:
+        time.sleep(0.01)
+    pids = ws_service_pids(stack)
+    assert len(pids) >= 2
+    os.kill(pids[0], signal.SIGKILL)
+    sending.join()
+    stored = history(sender, room)
+    assert len(stored) == total
+    for follower in followers:
+        assert follower.wait_for(total) == stored
+
+
+def test_no_token_ever_reaches_a_log(stack):
+    person = Person(stack["url"]).register().login()
+    person.get("/auth/me")
+    person.get("/users/feed", cookies={"parley_token": person.token})
+    time.sleep(0.5)
+    logs = Path(stack["log"]).read_text(errors="replace")
+    assert "/auth/me" in logs  # the access log is there
+    assert person.token not in logs
+    assert person.token.split(".")[2] not in logs
