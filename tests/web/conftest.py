@@ -1,0 +1,44 @@
+"""Debian's Chromium, driven by Playwright (no browser download), against the all-in-one process."""
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.conftest import REPO
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(os.environ.get("PARLEY_TEST_OUTPUT", REPO / "test-output")) / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    assert os.path.exists(CHROMIUM), "chromium is not installed: `make test` installs it with apt-get"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page_at(browser, base_url):
+    """Opens the web client in a fresh browser context (one person each); closes them after."""
+    contexts = []
+
+    def open_page(width=1280, height=800):
+        context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)

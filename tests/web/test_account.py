@@ -1,0 +1,63 @@
+"""Registering, logging in and out in a real browser, with the contract's accessible names."""
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.web.conftest import screenshot
+
+
+def fill_credentials(page, username, password):
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+
+
+def test_register_log_out_and_log_in_again(page_at):
+    page = page_at()
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    name = f"web_{uuid.uuid4().hex[:8]}"
+    screenshot(page, "login")
+    fill_credentials(page, name, "a good password")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_text(f"Logged in as {name}")).to_be_visible()
+    expect(page.get_by_role("button", name="Log in")).to_be_hidden()
+    screenshot(page, "logged-in")
+
+    page.reload()  # the HttpOnly cookie carries the session across a reload
+    expect(page.get_by_text(f"Logged in as {name}")).to_be_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    fill_credentials(page, name, "a good password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text(f"Logged in as {name}")).to_be_visible()
+
+
+def test_the_token_is_never_where_a_script_can_read_it(page_at):
+    page = page_at()
+    fill_credentials(page, f"web_{uuid.uuid4().hex[:8]}", "a good password")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_text("Logged in as")).to_be_visible()
+    assert "parley_token" not in page.evaluate("document.cookie")
+    assert page.evaluate("Object.keys(localStorage).length + Object.keys(sessionStorage).length") == 0
+    cookie = next(c for c in page.context.cookies() if c["name"] == "parley_token")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+
+def test_errors_are_shown_in_plain_words(page_at, new_person):
+    taken = new_person().register()
+    page = page_at()
+    fill_credentials(page, taken.username, "another password")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("status")).to_have_text("That username is taken. Try another.")
+    fill_credentials(page, taken.username, "not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("status")).to_have_text("Wrong username or password.")
+    screenshot(page, "login-error")
+
+
+def test_the_page_fits_a_phone(page_at):
+    page = page_at(width=390, height=844)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(page.get_by_role("button", name="Register")).to_be_visible()
+    screenshot(page, "login-phone")
