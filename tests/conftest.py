@@ -136,10 +136,10 @@ def config(database_url):
 class RunningServer:
     """A `python -m all_in_one` process, as `make run` starts it."""
 
-    def __init__(self, env, output_path):
-        self.port = free_port()
+    def __init__(self, env, output_path, port=None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._output = open(output_path, "wb")
+        self._output = open(output_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "all_in_one"],
             cwd=REPO,

@@ -1,45 +1,93 @@
-// Parley's web client. The session lives in the HttpOnly cookie that login sets: this page never
-// sees or stores the token.
+// Parley's web client: account, rooms, and the conversation of the open room.
+import { api, plainWords } from "./api.js";
+import { RoomConnection } from "./room.js";
+
 const $ = (selector) => document.querySelector(selector);
+let me = null;
+let room = null; // { id, name, connection }
 
-const MESSAGES = {
-  username_taken: "That username is taken. Try another.",
-  invalid_credentials: "Wrong username or password.",
-};
-
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    credentials: "same-origin",
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = (data && data.error) || { code: "unknown", message: `The server answered ${response.status}.` };
-    throw Object.assign(new Error(MESSAGES[error.code] || error.message), { code: error.code, status: response.status });
-  }
-  return data;
-}
-
-function say(text, isError = false) {
+function say(text) {
   $("#status").textContent = text;
-  $("#status").classList.toggle("error", isError);
 }
 
-function show(user) {
-  $("#account").hidden = Boolean(user);
-  $("#session").hidden = !user;
-  $("#who").textContent = user ? `Logged in as ${user.username}` : "";
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text; // always text, never HTML
+  if (className) node.className = className;
+  return node;
 }
 
-async function refresh() {
+async function showSession() {
   try {
-    show(await api("GET", "/auth/me"));
+    me = await api("GET", "/auth/me");
   } catch (error) {
-    show(null);
-    if (error.status !== 401) say(error.message, true);
+    me = null;
+    if (error.status !== 401) say(error.message);
   }
+  $("#account").hidden = Boolean(me);
+  $("#chat-app").hidden = !me;
+  $("#logout").hidden = !me;
+  $("#who").textContent = me ? `Logged in as ${me.username}` : "";
+  if (me) await showRooms();
+  else leaveRoomView();
+}
+
+async function showRooms() {
+  const { rooms } = await api("GET", "/ws/getRooms");
+  const list = $("#room-list");
+  list.replaceChildren(...rooms.map((r) => {
+    const item = element("li");
+    const open = element("button", r.name, "room-link");
+    open.type = "button";
+    open.addEventListener("click", () => openRoom(r).catch((error) => say(error.message)));
+    item.append(open, element("span", `${r.members} members · ${r.online} online${r.private ? " · private" : ""}`, "meta"));
+    return item;
+  }));
+}
+
+function leaveRoomView() {
+  if (room) room.connection.close();
+  room = null;
+  $("#room").hidden = true;
+}
+
+async function openRoom(summary) {
+  leaveRoomView();
+  await api("POST", `/ws/rooms/${summary.id}/members`);
+  $("#room").hidden = false;
+  $("#room-name").textContent = summary.name;
+  $("#messages").replaceChildren();
+  const connection = new RoomConnection(summary.id, {
+    onEvent: showEvent,
+    onPresence: (clients) => $("#online").replaceChildren(...clients.map((user) => element("li", user.username))),
+    onState: (text) => { $("#connection").textContent = text; },
+    onError: (frame) => say(plainWords(frame.code, frame.message)),
+  });
+  room = { id: summary.id, name: summary.name, connection };
+  await connection.open();
+}
+
+function messageNode(event) {
+  const node = element("li", undefined, "message");
+  node.dataset.id = event.id;
+  node.append(element("span", event.user.username, "author"), element("span", event.content, "content"));
+  return node;
+}
+
+function showEvent(event) {
+  const list = $("#messages");
+  if (event.type === "message") {
+    const pending = event.client_id && list.querySelector(`[data-client-id="${CSS.escape(event.client_id)}"]`);
+    const node = messageNode(event);
+    if (pending) pending.replaceWith(node); // our own message, confirmed: shown once
+    else list.append(node);
+  } else if (event.type === "message_edited") {
+    const node = list.querySelector(`[data-id="${event.id}"] .content`);
+    if (node) node.textContent = event.content;
+  } else if (event.type === "message_deleted") {
+    list.querySelector(`[data-id="${event.id}"]`)?.remove();
+  }
+  list.lastElementChild?.scrollIntoView({ block: "end" });
 }
 
 $("#account").addEventListener("submit", async (event) => {
@@ -47,15 +95,13 @@ $("#account").addEventListener("submit", async (event) => {
   const form = event.currentTarget;
   const credentials = { username: form.username.value, password: form.password.value };
   try {
-    if (event.submitter.value === "register") {
-      await api("POST", "/auth/register", credentials);
-    }
+    if (event.submitter.value === "register") await api("POST", "/auth/register", credentials);
     await api("POST", "/auth/login", credentials);
     form.password.value = "";
     say("");
-    await refresh();
+    await showSession();
   } catch (error) {
-    say(error.message, true);
+    say(error.message);
   }
 });
 
@@ -64,9 +110,40 @@ $("#logout").addEventListener("click", async () => {
     await api("POST", "/auth/logout");
     say("You are logged out.");
   } catch (error) {
-    say(error.message, true);
+    say(error.message);
   }
-  await refresh();
+  await showSession();
 });
 
-refresh();
+$("#new-room").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  try {
+    const created = await api("POST", "/ws/createRoom", { name: form.name.value, private: form.private.checked });
+    form.reset();
+    say("");
+    await showRooms();
+    await openRoom(created);
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+$("#composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = event.currentTarget.content;
+  const content = input.value.trim();
+  if (!room || !content) return;
+  const clientId = crypto.randomUUID();
+  if (!room.connection.send({ type: "send", content, client_id: clientId })) {
+    say("Not connected: your message was not sent. It will work again once reconnected.");
+    return;
+  }
+  const pending = messageNode({ id: "", user: me, content });
+  pending.dataset.clientId = clientId;
+  pending.classList.add("pending");
+  $("#messages").append(pending);
+  input.value = "";
+});
+
+showSession();

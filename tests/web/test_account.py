@@ -49,10 +49,10 @@ def test_errors_are_shown_in_plain_words(page_at, new_person):
     page = page_at()
     fill_credentials(page, taken.username, "another password")
     page.get_by_role("button", name="Register").click()
-    expect(page.get_by_role("status")).to_have_text("That username is taken. Try another.")
+    expect(page.get_by_role("alert")).to_have_text("That username is taken. Try another.")
     fill_credentials(page, taken.username, "not the password")
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("status")).to_have_text("Wrong username or password.")
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
     screenshot(page, "login-error")
 
 

@@ -1,0 +1,107 @@
+"""Two people chatting in two browser contexts of Debian's Chromium."""
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.conftest import Person, RunningServer
+from tests.web.conftest import screenshot
+
+
+def log_in(page, person):
+    page.get_by_label("Username").fill(person.username)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text(f"Logged in as {person.username}")).to_be_visible()
+
+
+def send(page, text):
+    page.get_by_label("Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def messages(page):
+    return page.get_by_role("list", name="History").locator("li")
+
+
+def test_two_people_create_join_and_talk_both_ways(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register()
+    room_name = f"Tea {uuid.uuid4().hex[:6]}"
+    ada_page = page_at()
+    log_in(ada_page, ada)
+    ada_page.get_by_label("Room name").fill(room_name)
+    ada_page.get_by_role("button", name="Create room").click()
+    expect(ada_page.get_by_text("Connected")).to_be_visible()
+
+    bob_page = page_at(width=390, height=844)
+    log_in(bob_page, bob)
+    bob_page.get_by_role("button", name=room_name).click()
+    expect(bob_page.get_by_text("Connected")).to_be_visible()
+    online = ada_page.get_by_role("list", name="Online")
+    expect(online).to_contain_text(bob.username)
+    expect(bob_page.get_by_role("list", name="Online")).to_contain_text(ada.username)
+
+    send(ada_page, "Hello Bob")
+    expect(messages(bob_page).last).to_contain_text("Hello Bob")
+    expect(messages(bob_page).last).to_contain_text(ada.username)
+    send(bob_page, "Hi Ada")
+    expect(messages(ada_page).last).to_contain_text("Hi Ada")
+    # Our own message appears once, not again when the server echoes it.
+    expect(messages(ada_page)).to_have_count(2)
+    expect(messages(bob_page)).to_have_count(2)
+    screenshot(ada_page, "chat-desktop")
+    screenshot(bob_page, "chat-phone")
+    assert bob_page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    bob_page.reload()
+    bob_page.get_by_role("button", name=room_name).click()
+    expect(messages(bob_page)).to_have_count(2)
+    expect(messages(bob_page).first).to_contain_text("Hello Bob")
+
+
+def test_a_message_is_shown_as_text_never_as_html(page_at, base_url):
+    ada = Person(base_url).register()
+    page = page_at()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, ada)
+    page.get_by_label("Room name").fill(f"Probe {uuid.uuid4().hex[:6]}")
+    page.get_by_role("button", name="Create room").click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+    probe = "<img src=x onerror=alert(1)>"
+    send(page, probe)
+    expect(messages(page).last.locator(".content")).to_have_text(probe)
+    page.reload()
+    page.get_by_role("button", name="Probe", exact=False).first.click()
+    expect(messages(page).last.locator(".content")).to_have_text(probe)
+    assert page.locator("#messages img").count() == 0
+    assert dialogs == []
+
+
+def test_the_page_reconnects_after_a_server_restart_and_catches_up(browser, database_url, tmp_path):
+    server = RunningServer({"DATABASE_URL": database_url}, tmp_path / "server.log")
+    context = browser.new_context(base_url=server.url)
+    try:
+        ada, bob = Person(server.url).register().login(), Person(server.url).register().login()
+        room = ada.create_room(name=f"Restart {uuid.uuid4().hex[:6]}")
+        bob.post(f"/ws/rooms/{room}/members")
+        page = context.new_page()
+        page.goto("/")
+        log_in(page, ada)
+        page.get_by_role("button", name="Restart", exact=False).first.click()
+        expect(page.get_by_text("Connected")).to_be_visible()
+        bob.post(f"/ws/rooms/{room}/messages", json={"content": "before the restart"})
+        expect(messages(page)).to_have_count(1)
+
+        assert server.stop() == 0
+        expect(page.get_by_text("Reconnecting…")).to_be_visible()
+        screenshot(page, "chat-reconnecting")
+        server = RunningServer({"DATABASE_URL": database_url}, tmp_path / "server.log", port=server.port)
+        bob.post(f"/ws/rooms/{room}/messages", json={"content": "while you were away"})
+        expect(page.get_by_text("Connected")).to_be_visible(timeout=20000)
+        bob.post(f"/ws/rooms/{room}/messages", json={"content": "after the restart"})
+        expect(messages(page)).to_have_count(3, timeout=20000)
+        expect(messages(page).nth(1)).to_contain_text("while you were away")
+        expect(messages(page).nth(2)).to_contain_text("after the restart")
+    finally:
+        context.close()
+        server.stop()

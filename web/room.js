@@ -1,0 +1,80 @@
+// One room's live connection: history first, then the WebSocket with ?after=, reconnecting with
+// backoff and filling any gap in seq from the history route. Each stored event is applied once.
+import { api } from "./api.js";
+
+export class RoomConnection {
+  constructor(roomId, handlers) {
+    this.roomId = roomId;
+    this.handlers = handlers; // onEvent(event), onPresence(clients), onState(text), onError(frame)
+    this.lastSeq = 0;
+    this.clients = new Map();
+    this.closed = false;
+    this.attempt = 0;
+  }
+
+  async open() {
+    // The newest 200 events; the socket then sends what comes after them.
+    const page = await api("GET", `/ws/rooms/${this.roomId}/messages?limit=200&before=${Number.MAX_SAFE_INTEGER}`);
+    page.events.forEach((event) => this.apply(event));
+    this.connect();
+  }
+
+  connect() {
+    if (this.closed) return;
+    this.handlers.onState(this.attempt ? "Reconnecting…" : "Connecting…");
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    this.socket = new WebSocket(`${scheme}://${location.host}/ws/joinRoom/${this.roomId}?after=${this.lastSeq}`);
+    this.socket.onmessage = (message) => this.receive(JSON.parse(message.data));
+    this.socket.onclose = () => {
+      if (this.closed) return;
+      this.attempt += 1;
+      const delay = Math.min(10000, 250 * 2 ** Math.min(this.attempt, 6)) * (0.5 + Math.random());
+      this.handlers.onState("Reconnecting…");
+      setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  async receive(frame) {
+    if (frame.type === "hello") {
+      this.attempt = 0;
+      this.clients = new Map(frame.clients.map((user) => [user.id, user]));
+      this.handlers.onPresence([...this.clients.values()]);
+      this.handlers.onState("Connected");
+    } else if (frame.type === "join") {
+      this.clients.set(frame.user.id, frame.user);
+      this.handlers.onPresence([...this.clients.values()]);
+    } else if (frame.type === "leave") {
+      this.clients.delete(frame.user.id);
+      this.handlers.onPresence([...this.clients.values()]);
+    } else if (frame.type === "error") {
+      this.handlers.onError(frame);
+    } else if (frame.seq !== undefined) {
+      if (frame.seq > this.lastSeq + 1) await this.fillGap(frame.seq);
+      this.apply(frame);
+    }
+  }
+
+  async fillGap(beforeSeq) {
+    const page = await api("GET", `/ws/rooms/${this.roomId}/messages?after=${this.lastSeq}&before=${beforeSeq}&limit=500`);
+    page.events.forEach((event) => this.apply(event));
+  }
+
+  apply(event) {
+    if (event.seq <= this.lastSeq) return;
+    this.lastSeq = event.seq;
+    this.handlers.onEvent(event);
+  }
+
+  send(frame) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  close() {
+    this.closed = true;
+    if (this.socket) this.socket.close(1000);
+  }
+}
