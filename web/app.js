@@ -53,29 +53,60 @@ function leaveRoomView() {
 
 async function openRoom(summary) {
   leaveRoomView();
-  await api("POST", `/ws/rooms/${summary.id}/members`);
+  const joined = await api("POST", `/ws/rooms/${summary.id}/members`);
   $("#room").hidden = false;
   $("#room-name").textContent = summary.name;
   $("#messages").replaceChildren();
+  $("#invite").hidden = !(joined.private && joined.owner_id === me.id);
   const connection = new RoomConnection(summary.id, {
     onEvent: showEvent,
     onPresence: (clients) => $("#online").replaceChildren(...clients.map((user) => element("li", user.username))),
     onState: (text) => { $("#connection").textContent = text; },
     onError: (frame) => say(plainWords(frame.code, frame.message)),
   });
-  room = { id: summary.id, name: summary.name, connection };
+  room = { id: summary.id, name: summary.name, connection, firstSeq: null };
   await connection.open();
+  $("#older").hidden = !room.firstSeq || room.firstSeq <= 1;
 }
 
 function messageNode(event) {
   const node = element("li", undefined, "message");
   node.dataset.id = event.id;
   node.append(element("span", event.user.username, "author"), element("span", event.content, "content"));
+  if (me && event.user.id === me.id && event.id) {
+    const tools = element("span", undefined, "tools");
+    const edit = element("button", "Edit");
+    edit.type = "button";
+    edit.addEventListener("click", () => startEditing(node));
+    const remove = element("button", "Delete");
+    remove.type = "button";
+    remove.addEventListener("click", () => room.connection.send({ type: "delete", id: Number(node.dataset.id) }));
+    tools.append(edit, remove);
+    node.append(tools);
+  }
   return node;
 }
 
-function showEvent(event) {
-  const list = $("#messages");
+function startEditing(node) {
+  const content = node.querySelector(".content");
+  const form = element("form", undefined, "edit");
+  const input = element("input");
+  input.value = content.textContent;
+  input.setAttribute("aria-label", "New wording");
+  const save = element("button", "Save");
+  form.append(input, save);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (text) room.connection.send({ type: "edit", id: Number(node.dataset.id), content: text });
+    form.replaceWith(content);
+  });
+  content.replaceWith(form);
+  input.focus();
+}
+
+function showEvent(event, list = $("#messages")) {
+  if (room && (room.firstSeq === null || event.seq < room.firstSeq)) room.firstSeq = event.seq;
   if (event.type === "message") {
     const pending = event.client_id && list.querySelector(`[data-client-id="${CSS.escape(event.client_id)}"]`);
     const node = messageNode(event);
@@ -87,8 +118,29 @@ function showEvent(event) {
   } else if (event.type === "message_deleted") {
     list.querySelector(`[data-id="${event.id}"]`)?.remove();
   }
-  list.lastElementChild?.scrollIntoView({ block: "end" });
+  if (list.isConnected) list.lastElementChild?.scrollIntoView({ block: "end" });
 }
+
+$("#older").addEventListener("click", async () => {
+  const { events } = await api("GET", `/ws/rooms/${room.id}/messages?before=${room.firstSeq}&limit=100`);
+  const older = document.createElement("ol"); // built apart, in seq order, then put on top
+  events.forEach((event) => showEvent(event, older));
+  $("#messages").prepend(...older.children);
+  $("#older").hidden = events.length === 0 || room.firstSeq <= 1;
+});
+
+$("#invite").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  try {
+    const person = await api("GET", `/users/by-username/${encodeURIComponent(form.username.value.trim())}`);
+    await api("POST", `/ws/rooms/${room.id}/members`, { user_id: person.id });
+    say(`${person.username} can now join ${room.name}.`);
+    form.reset();
+  } catch (error) {
+    say(error.code === "user_not_found" ? "There is no one by that name." : error.message);
+  }
+});
 
 $("#account").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -105,3 +105,73 @@ def test_the_page_reconnects_after_a_server_restart_and_catches_up(browser, data
     finally:
         context.close()
         server.stop()
+
+
+def open_new_room(page, name, private=False):
+    page.get_by_label("Room name").fill(name)
+    if private:
+        page.get_by_label("Private").check()
+    page.get_by_role("button", name="Create room").click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+
+
+def test_edit_and_delete_your_own_messages(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    page = page_at()
+    log_in(page, ada)
+    room_name = f"Edits {uuid.uuid4().hex[:6]}"
+    open_new_room(page, room_name)
+    send(page, "tpyo here")
+    send(page, "delete me")
+    expect(messages(page)).to_have_count(2)
+    room_id = next(r["id"] for r in bob.get("/ws/getRooms").json()["rooms"] if r["name"] == room_name)
+    bob.post(f"/ws/rooms/{room_id}/members")
+    bob.post(f"/ws/rooms/{room_id}/messages", json={"content": "not yours to edit"})
+    expect(messages(page)).to_have_count(3)
+    expect(messages(page).nth(2).get_by_role("button", name="Edit")).to_have_count(0)
+
+    messages(page).nth(0).get_by_role("button", name="Edit").click()
+    page.get_by_label("New wording").fill("typo fixed")
+    page.get_by_role("button", name="Save").click()
+    expect(messages(page).nth(0).locator(".content")).to_have_text("typo fixed")
+    messages(page).nth(1).get_by_role("button", name="Delete").click()
+    expect(messages(page)).to_have_count(2)
+    history = [e["type"] for e in bob.get(f"/ws/rooms/{room_id}/messages").json()["events"]]
+    assert history == ["message", "message", "message", "message_edited", "message_deleted"]
+
+
+def test_scroll_back_loads_older_messages(page_at, base_url):
+    ada = Person(base_url).register().login()
+    room_name = f"Long {uuid.uuid4().hex[:6]}"
+    room_id = ada.create_room(name=room_name)
+    for i in range(230):
+        ada.post(f"/ws/rooms/{room_id}/messages", json={"content": f"line {i}"})
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_role("button", name=room_name).click()
+    expect(messages(page)).to_have_count(200)
+    expect(messages(page).first).to_contain_text("line 30")
+    page.get_by_role("button", name="Load older messages").click()
+    expect(messages(page)).to_have_count(230)
+    expect(messages(page).first).to_contain_text("line 0")
+    expect(page.get_by_role("button", name="Load older messages")).to_be_hidden()
+
+
+def test_the_owner_adds_someone_to_a_private_room(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register()
+    ada_page = page_at()
+    log_in(ada_page, ada)
+    room_name = f"Secret {uuid.uuid4().hex[:6]}"
+    open_new_room(ada_page, room_name, private=True)
+    bob_page = page_at()
+    log_in(bob_page, bob)
+    expect(bob_page.get_by_role("button", name=room_name)).to_have_count(0)
+    ada_page.get_by_label("Add person").fill("nobody_by_this_name")
+    ada_page.get_by_role("button", name="Add to room").click()
+    expect(ada_page.get_by_role("alert")).to_have_text("There is no one by that name.")
+    ada_page.get_by_label("Add person").fill(bob.username)
+    ada_page.get_by_role("button", name="Add to room").click()
+    expect(ada_page.get_by_role("alert")).to_contain_text(f"{bob.username} can now join")
+    bob_page.reload()
+    bob_page.get_by_role("button", name=room_name).click()
+    expect(bob_page.get_by_text("Connected")).to_be_visible()
