@@ -25,7 +25,8 @@ async function showSession() {
     if (error.status !== 401) say(error.message);
   }
   $("#account").hidden = Boolean(me);
-  $("#chat-app").hidden = !me;
+  $("#views").hidden = !me;
+  showView(me ? "chat-app" : null);
   $("#logout").hidden = !me;
   $("#who").textContent = me ? `Logged in as ${me.username}` : "";
   if (me) await showRooms();
@@ -139,6 +140,84 @@ $("#invite").addEventListener("submit", async (event) => {
     form.reset();
   } catch (error) {
     say(error.code === "user_not_found" ? "There is no one by that name." : error.message);
+  }
+});
+
+function showView(id) {
+  for (const button of document.querySelectorAll("#views button")) {
+    const active = button.dataset.view === id;
+    button.setAttribute("aria-pressed", String(active));
+    document.getElementById(button.dataset.view).hidden = !active;
+  }
+  if (id === "people-app") showFeed().catch((error) => say(error.message));
+}
+
+for (const button of document.querySelectorAll("#views button")) {
+  button.addEventListener("click", () => showView(button.dataset.view));
+}
+
+function postNode(post) {
+  const node = element("li", undefined, "post");
+  node.append(element("span", post.username, "author"), element("span", post.content, "content"));
+  return node;
+}
+
+async function showFeed() {
+  const { posts } = await api("GET", "/users/feed?limit=50");
+  $("#feed").replaceChildren(...posts.map(postNode));
+}
+
+async function showProfile(userId) {
+  const [profile, { posts }] = await Promise.all([
+    api("GET", `/users/${userId}`), api("GET", `/users/${userId}/posts?limit=20`)]);
+  const { users: followers } = await api("GET", `/users/${userId}/followers?limit=100`);
+  const following = followers.some((user) => user.id === me.id);
+  $("#profile").hidden = false;
+  $("#profile-name").textContent = profile.username;
+  $("#profile-counts").textContent = `${profile.followers} followers · ${profile.following} following`;
+  const button = $("#follow");
+  button.hidden = profile.id === me.id;
+  button.textContent = following ? "Unfollow" : "Follow";
+  button.onclick = async () => {
+    try {
+      const path = following ? `/users/unfollow?toUnfollowId=${userId}` : `/users/follow?toFollowId=${userId}`;
+      await api("POST", path);
+      await showProfile(userId);
+      await showFeed();
+    } catch (error) {
+      say(error.message);
+    }
+  };
+  $("#profile-posts").replaceChildren(...posts.map(postNode));
+}
+
+$("#search").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const { users } = await api("GET", `/users/list?q=${encodeURIComponent(event.currentTarget.q.value)}&limit=50`);
+    $("#people").replaceChildren(...users.map((user) => {
+      const item = element("li");
+      const open = element("button", user.username, "room-link");
+      open.type = "button";
+      open.addEventListener("click", () => showProfile(user.id).catch((error) => say(error.message)));
+      item.append(open);
+      return item;
+    }));
+    if (!users.length) say("No one by that name.");
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+$("#new-post").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  try {
+    await api("POST", "/users/posts", { content: form.content.value });
+    form.reset();
+    say("Posted.");
+  } catch (error) {
+    say(error.message);
   }
 });
 

@@ -1,0 +1,37 @@
+"""People in the browser: search, a profile, follow and unfollow, post, the feed."""
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.conftest import Person
+from tests.web.conftest import screenshot
+from tests.web.test_chat import log_in
+
+
+def test_search_follow_post_and_read_the_feed(page_at, base_url):
+    tag = uuid.uuid4().hex[:6]
+    ada = Person(base_url, username=f"ada_{tag}").register()
+    writer = Person(base_url, username=f"writer_{tag}").register().login()
+    writer.post("/users/posts", json={"content": "<b>bold?</b> a first post"})
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_role("button", name="People").click()
+
+    page.get_by_label("Search people").fill(f"writer_{tag}")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("list", name="Search results").get_by_role("button", name=writer.username).click()
+    expect(page.locator("#profile-name")).to_have_text(writer.username)
+    expect(page.get_by_role("list", name="Their posts")).to_contain_text("<b>bold?</b> a first post")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    expect(page.locator("#profile-counts")).to_have_text("1 followers · 0 following")
+    expect(page.get_by_role("list", name="Feed")).to_contain_text("<b>bold?</b> a first post")
+    screenshot(page, "people")
+
+    page.get_by_label("Post", exact=True).fill("hello from ada")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("alert")).to_have_text("Posted.")
+    assert writer.get(f"/users/{ada.id}/posts").json()["posts"][0]["content"] == "hello from ada"
+
+    page.get_by_role("button", name="Unfollow").click()
+    expect(page.locator("#profile-counts")).to_have_text("0 followers · 0 following")
+    expect(page.get_by_role("list", name="Feed").locator("li")).to_have_count(0)
