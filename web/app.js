@@ -122,6 +122,17 @@ function showEvent(event, list = $("#messages")) {
   if (list.isConnected) list.lastElementChild?.scrollIntoView({ block: "end" });
 }
 
+$("#leave").addEventListener("click", async () => {
+  try {
+    await api("DELETE", `/ws/rooms/${room.id}/members/me`);
+    say(`You left ${room.name}.`);
+    leaveRoomView();
+    await showRooms();
+  } catch (error) {
+    say(error.message);
+  }
+});
+
 $("#older").addEventListener("click", async () => {
   const { events } = await api("GET", `/ws/rooms/${room.id}/messages?before=${room.firstSeq}&limit=100`);
   const older = document.createElement("ol"); // built apart, in seq order, then put on top

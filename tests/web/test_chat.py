@@ -175,3 +175,17 @@ def test_the_owner_adds_someone_to_a_private_room(page_at, base_url):
     bob_page.reload()
     bob_page.get_by_role("button", name=room_name).click()
     expect(bob_page.get_by_text("Connected")).to_be_visible()
+
+
+def test_leaving_a_room(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    page = page_at()
+    log_in(page, ada)
+    room_name = f"Brief {uuid.uuid4().hex[:6]}"
+    open_new_room(page, room_name)
+    room_id = next(r["id"] for r in bob.get("/ws/getRooms").json()["rooms"] if r["name"] == room_name)
+    page.get_by_role("button", name="Leave room").click()
+    expect(page.get_by_role("alert")).to_have_text(f"You left {room_name}.")
+    expect(page.get_by_role("region", name="Conversation")).to_be_hidden()
+    bob.post(f"/ws/rooms/{room_id}/members")
+    assert [c["id"] for c in bob.get(f"/ws/getClients/{room_id}").json()["clients"]] == []
