@@ -189,3 +189,23 @@ def test_leaving_a_room(page_at, base_url):
     expect(page.get_by_role("region", name="Conversation")).to_be_hidden()
     bob.post(f"/ws/rooms/{room_id}/members")
     assert [c["id"] for c in bob.get(f"/ws/getClients/{room_id}").json()["clients"]] == []
+
+
+def test_a_flood_is_told_in_plain_words(browser, database_url, tmp_path):
+    server = RunningServer({"DATABASE_URL": database_url}, tmp_path / "server.log")  # the default limits
+    context = browser.new_context(base_url=server.url)
+    try:
+        ada = Person(server.url).register()
+        page = context.new_page()
+        page.goto("/")
+        log_in(page, ada)
+        open_new_room(page, f"Flood {uuid.uuid4().hex[:6]}")
+        # Faster than a person types: 40 sends through the page's own form, at once.
+        page.evaluate("""() => {
+            const form = document.querySelector("#composer");
+            for (let i = 0; i < 40; i++) { form.content.value = `again ${i}`; form.requestSubmit(); }
+        }""")
+        expect(page.get_by_role("alert")).to_have_text("You are sending too fast. Wait a moment.")
+    finally:
+        context.close()
+        server.stop()
