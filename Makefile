@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run stack test migrate clean
+.PHONY: run stack test bench migrate clean
 
 run: $(STAMP)
 	$(BIN)/python -m all_in_one
@@ -16,6 +16,10 @@ stack: $(STAMP)
 test: $(STAMP)
 	@scripts/install-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The server is pinned to core 0 by the benchmark itself; the load generator takes core 1.
+bench: $(STAMP)
+	taskset -c 1 $(BIN)/python -m bench $(BENCH_ARGS)
 
 migrate: $(STAMP)
 	$(BIN)/python -m db.migrate

@@ -21,6 +21,10 @@ from shared.config import Config
 
 log = logging.getLogger("local_stack")
 
+# As in docker-compose.yml: gunicorn allows 1,000 connections per gevent worker unless told
+# otherwise, and every WebSocket is one.
+WORKER_OPTIONS = {"ws_service": ("--worker-connections", "20000")}
+
 
 def free_port():
     with socket.socket() as sock:
@@ -116,8 +120,9 @@ def main():
                  "ws_service": [free_port() for _ in range(replicas)]}
         for service, service_ports in ports.items():
             for port in service_ports:
-                stack.spawn(f"{service}:{port}", [sys.executable, "-m", "gunicorn", "-k", "gevent", "-b",
-                                                  f"127.0.0.1:{port}", f"{service}.wsgi:app"], env)
+                stack.spawn(f"{service}:{port}", [sys.executable, "-m", "gunicorn", "-k", "gevent",
+                                                  *WORKER_OPTIONS.get(service, ()), "-b", f"127.0.0.1:{port}",
+                                                  f"{service}.wsgi:app"], env)
         for service_ports in ports.values():
             for port in service_ports:
                 wait_until(lambda: healthy(f"http://127.0.0.1:{port}"), f"the service on port {port}")
