@@ -188,23 +188,16 @@ def do_send_message(room_id, user, content, client_id):
 
 
 def do_edit_message(room_id, user, message_id, content):
-    check_rate(user["id"])
-    with db.transaction() as cursor:
-        _member_room(cursor, room_id, user["id"])
-        seq = storage.take_next_seq(cursor, room_id)
-        message = storage.find_message(cursor, room_id, message_id)
-        if message is None:
-            raise MessageNotFound()
-        if message["user_id"] != user["id"]:
-            raise NotTheAuthor()
-        storage.edit_message(cursor, message_id, content)
-        storage.insert_event(cursor, room_id, seq, "message_edited", message_id, content)
-        event = event_from_row(storage.event_at(cursor, room_id, seq))
-    publish_event(event)
-    return event
+    return _change_message(room_id, user, message_id, content)
 
 
 def do_delete_message(room_id, user, message_id):
+    return _change_message(room_id, user, message_id, None)
+
+
+def _change_message(room_id, user, message_id, new_content):
+    """Edit a message (`new_content`) or delete it (None) as an event with the room's next seq,
+    published after the commit. Its author may do either; the room's owner may also delete."""
     check_rate(user["id"])
     with db.transaction() as cursor:
         room = _member_room(cursor, room_id, user["id"])
@@ -212,10 +205,18 @@ def do_delete_message(room_id, user, message_id):
         message = storage.find_message(cursor, room_id, message_id)
         if message is None:
             raise MessageNotFound()
-        if message["user_id"] != user["id"] and room["owner_id"] != user["id"]:
-            raise NotTheAuthor("Only its author or the room's owner may delete this message.")
-        storage.delete_message(cursor, message_id)
-        storage.insert_event(cursor, room_id, seq, "message_deleted", message_id)
+        by_author = message["user_id"] == user["id"]
+        if new_content is not None:
+            if not by_author:
+                raise NotTheAuthor()
+            storage.edit_message(cursor, message_id, new_content)
+            kind = "message_edited"
+        else:
+            if not by_author and room["owner_id"] != user["id"]:
+                raise NotTheAuthor("Only its author or the room's owner may delete this message.")
+            storage.delete_message(cursor, message_id)
+            kind = "message_deleted"
+        storage.insert_event(cursor, room_id, seq, kind, message_id, new_content)
         event = event_from_row(storage.event_at(cursor, room_id, seq))
     publish_event(event)
     return event
