@@ -19,6 +19,7 @@ test: $(STAMP)
 
 # The server is pinned to core 0 by the benchmark itself; the load generator takes core 1.
 bench: $(STAMP)
+	@scripts/install-system-packages
 	taskset -c 1 $(BIN)/python -m bench $(BENCH_ARGS)
 
 migrate: $(STAMP)
@@ -26,7 +27,7 @@ migrate: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-venv $(PYTHON) $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

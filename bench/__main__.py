@@ -1,168 +1,94 @@
-"""`python -m bench [--quick]` (what `make bench` runs): each scenario against Parley and against the
-peer baseline in the same run; writes bench/results/latest.json and latest.md."""
+"""`python -m bench [--quick] [--only NAME...]` (what `make bench` runs): each scenario against
+Parley and against a peer in the same run; writes bench/results/latest.json, latest.md and the
+PNG plots."""
 import argparse
-import asyncio
-import json
 import os
 import platform
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import psycopg2
-from psycopg2 import sql
+from bench import report, scenarios
+from bench.targets import Parley, Peer, PeerHttp, Stack
 
-from bench import fanout
-
-REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
+SCENARIOS = ("idle", "fan-out", "rooms", "latency", "stack", "http")
 
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def pinned(command, core):
-    """Run the server on its own core where there are two, so the load generator is not its rival."""
-    if (os.cpu_count() or 1) >= 2 and os.path.exists("/usr/bin/taskset"):
-        return ["/usr/bin/taskset", "-c", str(core), *command]
-    return command
-
-
-def wait_for(url, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer")
-
-
-def post(url, body, token=None):
-    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json",
-                                     **({"Authorization": f"Bearer {token}"} if token else {})})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-class Parley:
-    """A throwaway database, the all-in-one process (for accounts) and ws_service under gunicorn,
-    pinned to core 0: the process whose speed is measured."""
-
-    def __init__(self, admin_url):
-        self.admin_url = admin_url
-        self.database = f"parley_bench_{os.getpid()}"
-        self._admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
-        params = psycopg2.extensions.parse_dsn(admin_url)
-        self.database_url = psycopg2.extensions.make_dsn(**{**params, "dbname": self.database})
-        env = {**os.environ, "DATABASE_URL": self.database_url, "MESSAGE_RATE_PER_SECOND": "1000000",
-               "MESSAGE_BURST": "1000000", "WS_CONNECTIONS_PER_USER": "100000", "WS_OUTBOX_FRAMES": "100000"}
-        self.gateway_port, self.ws_port = free_port(), free_port()
-        self.processes = [
-            subprocess.Popen([sys.executable, "-m", "all_in_one"], cwd=REPO, env={**env, "PORT": str(self.gateway_port)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            subprocess.Popen(pinned([sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1",
-                                     "--worker-connections", "20000", "-b", f"127.0.0.1:{self.ws_port}",
-                                     "ws_service.wsgi:app"], 0),
-                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        ]
-        wait_for(f"http://127.0.0.1:{self.gateway_port}/auth/healthz")
-        wait_for(f"http://127.0.0.1:{self.ws_port}/healthz")
-        gateway = f"http://127.0.0.1:{self.gateway_port}"
-        post(f"{gateway}/auth/register", {"username": "bench", "password": "bench-password"})
-        self.token = post(f"{gateway}/auth/login", {"username": "bench", "password": "bench-password"})["access_token"]
-
-    def _admin(self, statement):
-        conn = psycopg2.connect(self.admin_url)
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(statement)
-        conn.close()
-
-    def room_url(self):
-        room = post(f"http://127.0.0.1:{self.ws_port}/ws/createRoom", {"name": f"bench {time.time_ns()}"}, self.token)
-        return f"ws://127.0.0.1:{self.ws_port}/ws/joinRoom/{room['id']}", {"Authorization": f"Bearer {self.token}"}
-
-    def stop(self):
-        for process in self.processes:
-            process.terminate()
-            process.wait(timeout=30)
-        self._admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.database)))
-
-
-class Peer:
-    def __init__(self):
-        self.port = free_port()
-        self.process = subprocess.Popen(pinned([sys.executable, "-m", "bench.peer_server", str(self.port)], 0),
-                                        cwd=REPO)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the peer server did not start"
-                time.sleep(0.05)
-
-    def room_url(self):
-        return f"ws://127.0.0.1:{self.port}/rooms/{time.time_ns()}", None
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-def fan_out_rows(parley, peer, sockets, messages):
-    figures = {}
-    for name, target in (("parley", parley), ("peer", peer)):
-        url, headers = target.room_url()
-        figures[name] = asyncio.run(fanout.measure(url, sockets, messages, headers))
-    return [{"scenario": f"fan-out: 1 room of {sockets} sockets, one sender", "metric": "deliveries/s",
-             "parley": round(figures["parley"]), "peer": round(figures["peer"]),
-             "ratio": round(figures["parley"] / figures["peer"], 3), "unit": "deliveries/s"}]
-
-
-def markdown(results):
-    lines = ["| scenario | metric | Parley | peer | Parley / peer |", "|---|---|---:|---:|---:|"]
-    for row in results["rows"]:
-        lines.append(f"| {row['scenario']} | {row['metric']} | {row['parley']} | {row['peer']} | {row['ratio']} |")
-    lines.append("")
-    lines.append(f"Machine: {results['machine']['cpus']} cores, {results['machine']['platform']}; "
-                 f"{results['machine']['pinning']}.")
-    return "\n".join(lines) + "\n"
+FULL = {"idle_sockets": 10_000, "fan_out_sockets": (10, 30, 100, 300, 1000), "fan_out_deliveries": 200_000,
+        "rooms": (100, 10, 50), "latency_rooms": (50, 20), "latency_seconds": 60,
+        "http_concurrency": 32, "http_seconds": 10, "login_clients": 4, "paced_rate": 50}
+QUICK = {"idle_sockets": 200, "fan_out_sockets": (5, 20), "fan_out_deliveries": 500,
+         "rooms": (5, 4, 5), "latency_rooms": (4, 5), "latency_seconds": 3,
+         "http_concurrency": 4, "http_seconds": 2, "login_clients": 2, "paced_rate": 10}
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="a few seconds a scenario")
-    parser.add_argument("--sockets", type=int, default=None)
-    parser.add_argument("--messages", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds a scenario")
+    parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=SCENARIOS)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    sockets = args.sockets or (50 if args.quick else 1000)
-    messages = args.messages or (50 if args.quick else 200)
+    sizes = QUICK if args.quick else FULL
     admin_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    parley, peer = Parley(admin_url), Peer()
+    rows, series = [], {}
+
+    parley, peer, peer_http = Parley(admin_url), Peer(), PeerHttp()
     try:
-        rows = fan_out_rows(parley, peer, sockets, messages)
+        token = parley.account("bench")
+        parley_rooms, peer_rooms = scenarios.Rooms(parley, token), scenarios.Rooms(peer)
+        if "idle" in args.only:
+            rows += scenarios.idle_connections(parley, parley_rooms, peer, peer_rooms, sizes["idle_sockets"])
+        if "fan-out" in args.only:
+            fan_rows, series["fan_out"] = scenarios.fan_out_curve(parley, parley_rooms, peer, peer_rooms,
+                                                                  sizes["fan_out_sockets"], sizes["fan_out_deliveries"])
+            rows += fan_rows
+        if "rooms" in args.only:
+            rows += scenarios.fan_out_rooms(parley, parley_rooms, peer, peer_rooms, *sizes["rooms"])
+        if "latency" in args.only or "stack" in args.only:
+            rooms, per_room = sizes["latency_rooms"]
+            peer_latency = scenarios.paced_latency(peer_rooms, peer.pid, rooms, per_room, sizes["latency_seconds"])
+            series["latency"] = {"peer": peer_latency[0]}
+        if "latency" in args.only:
+            parley_latency = scenarios.paced_latency(parley_rooms, parley.ws_pid, rooms, per_room,
+                                                     sizes["latency_seconds"])
+            series["latency"]["Parley, one ws_service process"] = parley_latency[0]
+            rows += scenarios.latency_rows(f"latency: {rooms * per_room} sockets in {rooms} rooms, each sending "
+                                           f"1/s for {sizes['latency_seconds']} s, stored", parley_latency, peer_latency)
+        if "http" in args.only:
+            for room in range(10):
+                parley.create_room(token, f"listed {room}")
+            rows += scenarios.http_reads(parley, token, peer_http, sizes["http_concurrency"], sizes["http_seconds"])
+            rows += scenarios.logins(parley, token, sizes["login_clients"], sizes["http_seconds"], sizes["paced_rate"])
+    except BaseException:
+        peer.stop()
+        raise
     finally:
         parley.stop()
+        peer_http.stop()
+
+    try:
+        if "stack" in args.only:
+            rows += stack_latency(admin_url, rooms, per_room, sizes["latency_seconds"], peer_latency, series)
+    finally:
         peer.stop()
+
     cpus = os.cpu_count() or 1
-    results = {"rows": rows, "machine": {
+    results = {"mode": "quick" if args.quick else "full", "rows": rows, "machine": {
         "cpus": cpus, "platform": platform.platform(), "python": platform.python_version(),
-        "pinning": "server on core 0, load generator on the others" if cpus >= 2 else "no pinning (one core)"}}
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.output / "latest.md").write_text(markdown(results))
-    print(markdown(results))
+        "pinning": ("servers on core 0, the load generator on core 1" if cpus >= 2 else "no pinning (one core)")}}
+    report.write(results, series, args.output)
+    print(report.markdown(results))
+
+
+def stack_latency(admin_url, rooms, per_room, seconds, peer_latency, series):
+    """Scenario 4: scenario 3 through `make stack`'s launcher, beside the peer's figures of scenario 3."""
+    stack = Stack(admin_url)
+    try:
+        measured = scenarios.paced_latency(scenarios.Rooms(stack, stack.account("bench")), stack.pid, rooms, per_room,
+                                           seconds)
+    finally:
+        stack.stop()
+    series["latency"]["Parley through make stack"] = measured[0]
+    return scenarios.latency_rows(f"latency through make stack (nginx, 2 ws_service, Redis, all on one core): "
+                                  f"{rooms * per_room} sockets in {rooms} rooms, 1/s each", measured, peer_latency)
 
 
 if __name__ == "__main__":

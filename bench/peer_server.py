@@ -10,20 +10,21 @@ import sys
 from websockets.asyncio.server import broadcast, serve
 
 ROOMS = {}
+SEQS = {}
 
 
 async def room(websocket):
     room_id = websocket.request.path.rsplit("/", 1)[-1]
     members = ROOMS.setdefault(room_id, set())
     members.add(websocket)
-    seq = 0
     try:
-        await websocket.send(json.dumps({"type": "hello", "room_id": room_id}))
+        await websocket.send(json.dumps({"type": "hello", "room_id": room_id}, separators=(",", ":")))
         async for frame in websocket:
-            seq += 1
+            SEQS[room_id] = seq = SEQS.get(room_id, 0) + 1
             data = json.loads(frame)
             broadcast(members, json.dumps({"type": "message", "room_id": room_id, "seq": seq,
-                                           "content": data.get("content"), "client_id": data.get("client_id")}))
+                                           "content": data.get("content"), "client_id": data.get("client_id")},
+                                          separators=(",", ":")))
     finally:
         members.discard(websocket)
 

@@ -15,7 +15,7 @@ from gevent.event import AsyncResult
 from gevent.queue import Empty, Queue
 
 from shared.errors import ServiceUnavailable
-from ws_service.hub import encode
+from ws_service.frames import encode
 
 log = logging.getLogger(__name__)
 

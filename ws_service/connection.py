@@ -3,20 +3,25 @@
 The hub only ever puts frames into the outbox, without waiting; a client too slow to keep up fills
 its own outbox and is closed with 1013, and its room never waits for it. The writer is the only
 greenlet that sends data frames, and it sends stored events in seq order, each once: it drops what
-the client already has and reads a gap from the database before going on.
+the client already has and reads a gap from the database before going on. Frames arrive whole
+(ws_service/frames.py); what has piled up in the outbox goes out in one write.
 """
 import logging
 import socket
 import threading
 
 import gevent
-from gevent.queue import Full, Queue
+from gevent.queue import Empty, Full, Queue
+from simple_websocket import ConnectionClosed
 
-from ws_service.hub import encode
+from ws_service.frames import text_frame
 
 log = logging.getLogger(__name__)
 
 CATCH_UP_PAGE = 500
+# Frames written together at most, when a client has fallen behind: fewer system calls without
+# holding one socket's write for long.
+WRITE_BATCH = 64
 CLOSE_GRACE_SECONDS = 10
 _CLOSE = object()
 
@@ -35,8 +40,10 @@ class SerialisedSocket:
             self._closer.join(timeout=timeout)
 
     def send(self, data):
+        view = memoryview(data)
         with self._lock:
-            self._sock.sendall(data)
+            while view:
+                view = view[self._sock.send(view):]
         return len(data)
 
     def close(self):
@@ -85,7 +92,7 @@ class Connection:
 
     def send_event(self, event):
         """A frame for this client alone (an error, the answer to a repeated send)."""
-        if not self.deliver(encode(event), None):
+        if not self.deliver(text_frame(event), None):
             self.close(1013, "Too slow to keep up: reconnect with after= to catch up")
 
     def finish(self, code, reason):
@@ -120,32 +127,54 @@ class Connection:
 
     def _write(self, hello, cursor):
         try:
-            self.ws.send(encode(hello))
+            self._send([text_frame(hello)])
             cursor = self._catch_up(cursor, None)
-            for frame, seq in self._outbox:
-                if frame is _CLOSE:
-                    self._send_close(*seq)
-                    return
-                if seq is not None:
-                    if seq <= cursor:
-                        continue  # the client has it already (sent from the backlog)
-                    if seq > cursor + 1:
-                        cursor = self._catch_up(cursor, seq)
-                    cursor = seq
-                self.ws.send(frame)
+            for item in self._outbox:
+                batch = []
+                while True:
+                    frame, seq = item
+                    if frame is _CLOSE:
+                        self._send(batch)
+                        self._send_close(*seq)
+                        return
+                    if seq is None or seq > cursor:  # else the client has it already, from the backlog
+                        if seq is not None:
+                            if seq > cursor + 1:
+                                self._send(batch)
+                                batch = []
+                                cursor = self._catch_up(cursor, seq)
+                            cursor = seq
+                        batch.append(frame)
+                    if len(batch) >= WRITE_BATCH:
+                        break
+                    try:
+                        item = self._outbox.get_nowait()
+                    except Empty:
+                        break
+                self._send(batch)
         except Exception as error:  # the client went away or the database did: end this socket only
             log.info("writer of room %s for user %s stopped: %r", self.room_id, self.user["id"], error)
             self._send_close(1011, "Internal error")
+
+    def _send(self, frames):
+        if not frames:
+            return
+        if not self.ws.connected:
+            raise ConnectionClosed(self.ws.close_reason, self.ws.close_message)
+        self.ws.sock.send(frames[0] if len(frames) == 1 else b"".join(frames))
 
     def _catch_up(self, cursor, before_seq):
         """Send the stored events after `cursor` (up to `before_seq`, if given); return the new cursor."""
         while True:
             events = self._fetch_events(self.room_id, cursor, CATCH_UP_PAGE)
+            frames = []
             for event in events:
                 if before_seq is not None and event["seq"] >= before_seq:
+                    self._send(frames)
                     return cursor
-                self.ws.send(encode(event))
+                frames.append(text_frame(event))
                 cursor = event["seq"]
+            self._send(frames)
             if len(events) < CATCH_UP_PAGE:
                 return cursor
 

@@ -5,7 +5,6 @@ that the hub sees them in the order they were sent (a connection registered befo
 published is there to receive it). Nothing else reads or changes its maps; the people connected
 to each room are published as immutable snapshots for readers.
 """
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,20 +14,13 @@ from gevent.event import AsyncResult, Event
 from gevent.queue import Queue
 
 from ws_service.events import presence_event
+from ws_service.frames import text_frame
 
 log = logging.getLogger(__name__)
 
 # How long an event may wait for the seq before it (published a moment later by another
 # greenlet or process) before the hub reads the missing ones from the database.
 GAP_WAIT_SECONDS = 0.25
-
-
-def encode(event):
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
-def _json_default(value):
-    return value.isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -229,13 +221,13 @@ class RoomHub:
         self._deliver_in_order(room_id, room)
 
     def _deliver_stored(self, room, event):
-        frame = encode(event)  # once per broadcast, not once per receiver
+        frame = text_frame(event)  # once per broadcast, not once per receiver
         for connection in list(room.connections):
             if not connection.deliver(frame, event["seq"]):
                 self._drop_slow(room, connection)
 
     def _deliver_ephemeral(self, room, event, skip=None):
-        frame = encode(event)
+        frame = text_frame(event)
         for connection in list(room.connections):
             if connection is not skip and not connection.deliver(frame, None):
                 self._drop_slow(room, connection)

@@ -1,24 +1,30 @@
-"""The benchmark code keeps working: a tiny run, checked for well-formed results only (no timing
-is asserted: speed is measured on purpose with `make bench`, never in the tests)."""
+"""The benchmark code keeps working: `--quick` (tiny sizes), checked for well-formed results and
+plots only. No timing is asserted: speed is measured on purpose with `make bench`, never in tests."""
 import json
 import subprocess
 import sys
 
 from tests.conftest import REPO
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-def test_a_tiny_benchmark_run_writes_well_formed_results(postgres_admin_url, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--sockets", "5", "--messages", "5", "--output", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-        env={"PATH": "/usr/bin:/bin", "BENCH_DATABASE_URL": postgres_admin_url})
-    assert result.returncode == 0, result.stderr
+
+def test_a_quick_benchmark_run_writes_well_formed_results_and_plots(postgres_admin_url, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=600,
+                            env={"PATH": "/usr/bin:/bin:/usr/sbin", "BENCH_DATABASE_URL": postgres_admin_url})
+    assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "latest.json").read_text())
-    assert results["rows"], "no scenario ran"
+    assert results["mode"] == "quick"
+    scenarios = {row["scenario"].split(":")[0] for row in results["rows"]}
+    assert scenarios == {"idle", "fan-out", "latency", "latency through make stack (nginx, 2 ws_service, Redis, all on one core)",
+                         "HTTP"}, "every scenario has its rows"
     for row in results["rows"]:
-        assert set(row) == {"scenario", "metric", "parley", "peer", "ratio", "unit"}
-        assert row["parley"] > 0 and row["peer"] > 0
+        assert set(row) == {"scenario", "metric", "parley", "peer", "ratio", "unit", "notes"}
+        assert row["parley"] > 0 and row["peer"] > 0, row
         assert abs(row["ratio"] - row["parley"] / row["peer"]) < 0.01
     table = (tmp_path / "latest.md").read_text()
-    assert table.startswith("| scenario | metric | Parley | peer | Parley / peer |")
-    assert results["machine"]["cpus"] >= 1
+    assert table.startswith("| scenario | metric | Parley | peer | Parley / peer | unit | notes |")
+    assert len(table.splitlines()) == len(results["rows"]) + 4
+    for plot in ("fan-out.png", "latency.png"):
+        assert (tmp_path / plot).read_bytes().startswith(PNG_SIGNATURE)

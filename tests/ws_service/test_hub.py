@@ -1,9 +1,12 @@
 """The hub on its own: order, gaps, presence and slow receivers, with recording receivers in
 place of sockets."""
+import json
+
 import gevent
 import pytest
 
 from ws_service.broker import InMemoryBroker
+from ws_service.frames import text_frame
 from ws_service.hub import GAP_WAIT_SECONDS, RoomHub
 
 
@@ -12,13 +15,15 @@ class RecordingConnection:
         self.room_id = room_id
         self.user = {"id": user_id, "username": f"user{user_id}"}
         self.frames = []
+        self.wire = {}  # seq -> the frame's bytes as given
         self.capacity = capacity
         self.closed_with = None
 
     def deliver(self, frame, seq):
         if len(self.frames) >= self.capacity:
             return False
-        self.frames.append((seq, frame))
+        self.frames.append((seq, text_of(frame)))
+        self.wire[seq] = frame
         return True
 
     def close(self, code, reason):
@@ -29,6 +34,16 @@ class RecordingConnection:
 
     def seqs(self):
         return [seq for seq, _ in self.frames if seq is not None]
+
+
+def text_of(frame):
+    """The text a whole unmasked WebSocket text frame carries."""
+    assert frame[0] == 0x81, "a final text frame"
+    length = frame[1]
+    start = {126: 4, 127: 10}.get(length, 2)
+    payload = frame[start:]
+    assert len(payload) == (length if start == 2 else int.from_bytes(frame[2:start], "big"))
+    return payload.decode()
 
 
 def message(room_id, seq):
@@ -91,8 +106,7 @@ def test_each_broadcast_is_serialised_once_for_all_receivers(hub):
         hub.register(receiver).get(timeout=1)
     hub.broadcast(message(1, 1))
     settle()
-    frames = [next(frame for seq, frame in r.frames if seq == 1) for r in receivers]
-    assert frames[0] is frames[1] is frames[2]
+    assert receivers[0].wire[1] is receivers[1].wire[1] is receivers[2].wire[1]
 
 
 def test_a_full_receiver_is_closed_with_1013_and_the_others_go_on(hub):
@@ -132,3 +146,9 @@ def test_a_long_poll_waiter_is_woken_by_a_stored_event_of_its_room(hub):
     hub.broadcast(message(1, 1))
     assert waiter.wait(timeout=1)
     assert not other_room.wait(timeout=0.05)
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
+def test_frames_carry_events_of_any_length_whole(size):
+    event = {"type": "message", "content": "x" * size}
+    assert json.loads(text_of(text_frame(event))) == event
