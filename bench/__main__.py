@@ -4,6 +4,9 @@ PNG plots."""
 import argparse
 import os
 import platform
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from bench import report, scenarios
@@ -25,12 +28,15 @@ def main():
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds a scenario")
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=SCENARIOS)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--profile", action="store_true",
+                        help="record ws_service's worker with py-spy meanwhile: OUTPUT/profile-ws_service.svg")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     admin_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     rows, series = [], {}
 
     parley, peer, peer_http = Parley(admin_url), Peer(), PeerHttp()
+    profiler = profile(parley.worker_pid(parley.ws_pid), args.output) if args.profile else None
     try:
         token = parley.account("bench")
         parley_rooms, peer_rooms = scenarios.Rooms(parley, token), scenarios.Rooms(peer)
@@ -61,6 +67,9 @@ def main():
         peer.stop()
         raise
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its flame graph and exits
+            profiler.wait(timeout=60)
         parley.stop()
         peer_http.stop()
 
@@ -76,6 +85,13 @@ def main():
         "pinning": ("servers on core 0, the load generator on core 1" if cpus >= 2 else "no pinning (one core)")}}
     report.write(results, series, args.output)
     print(report.markdown(results))
+
+
+def profile(pid, directory):
+    directory.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--nonblocking", "-p", str(pid),
+                             "-o", str(directory / "profile-ws_service.svg")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def stack_latency(admin_url, rooms, per_room, seconds, peer_latency, series):

@@ -66,13 +66,16 @@ async def fan_out(room_urls, receivers_per_room, messages, headers=None):
             await ws.send(json.dumps({"type": "send", "content": f"fan-out {i}", "client_id": f"f{i}"}))
 
     readers = [asyncio.create_task(drain(ws)) for ws in receivers]
-    discards = [asyncio.create_task(_discard(ws)) for ws in senders]
+    refusals = [asyncio.create_task(_first_error(ws)) for ws in senders]
     started = time.perf_counter()
     await asyncio.gather(*(send_all(ws) for ws in senders))
-    await asyncio.wait_for(done.wait(), timeout=600)
+    finished, _ = await asyncio.wait([asyncio.create_task(done.wait()), *refusals], timeout=600,
+                                     return_when=asyncio.FIRST_COMPLETED)
     elapsed = time.perf_counter() - started
-    for task in readers + discards:
+    for task in readers + refusals:
         task.cancel()
+    if not done.is_set():
+        raise RuntimeError(f"not every message arrived: {[task.result() for task in finished]}")
     await close_all(receivers + senders)
     return len(receivers) * messages / elapsed
 
@@ -216,6 +219,8 @@ class _HttpConnection:
         self.writer.close()
 
 
-async def _discard(ws):
-    async for _ in ws:
-        pass
+async def _first_error(ws):
+    """The first error frame a sender gets (the server refused a send)."""
+    async for frame in ws:
+        if '"type":"error"' in frame:
+            return frame

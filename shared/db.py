@@ -8,6 +8,7 @@ worker. A connection that fails is thrown away, so the pool heals by itself when
 import logging
 import select
 import threading
+from collections import deque
 from contextlib import contextmanager
 
 import psycopg2
@@ -22,10 +23,44 @@ log = logging.getLogger(__name__)
 CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
+class FairSlots:
+    """At most `size` holders, served first come, first served. A released slot goes straight to
+    the longest waiter: with a plain semaphore, a greenlet that releases and at once acquires again
+    (a socket's reader storing one message after another) takes the slot back before any waiter
+    runs, and a busy room can starve the others past their timeout."""
+
+    def __init__(self, size):
+        self._free = size
+        self._waiters = deque()  # threading.Event per waiter, set when handed a slot
+        self._lock = threading.Lock()  # gevent's, once patched
+
+    def acquire(self, timeout):
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            handed = threading.Event()
+            self._waiters.append(handed)
+        if handed.wait(timeout):
+            return True
+        with self._lock:
+            if handed.is_set():  # handed a slot just as the wait ended
+                return True
+            self._waiters.remove(handed)
+            return False
+
+    def release(self):
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
 class ConnectionPool:
     def __init__(self, dsn, size, acquire_timeout_seconds):
         self._dsn = dsn
-        self._slots = threading.BoundedSemaphore(size)
+        self._slots = FairSlots(size)
         self._idle = []
         self._acquire_timeout = acquire_timeout_seconds
 

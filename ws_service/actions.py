@@ -82,9 +82,9 @@ def do_create_room(user_id, name, private):
 def list_rooms(user_id):
     with db.transaction() as cursor:
         rows = storage.list_rooms_for(cursor, user_id)
-    broker = _broker()
+    online = _broker().online_counts([row["id"] for row in rows])
     return [{"id": row["id"], "name": row["name"], "private": row["private"], "members": row["members"],
-             "online": len(broker.clients(row["id"]))} for row in rows]
+             "online": online[row["id"]]} for row in rows]
 
 
 def list_clients(room_id, user_id):
@@ -170,19 +170,17 @@ def do_send_message(room_id, user, content, client_id):
     check_rate(user["id"])
     try:
         with db.transaction() as cursor:
-            _member_room(cursor, room_id, user["id"])
-            # Taking the seq locks the room's row, so a concurrent repeat of this send waits here
-            # and then finds the first one committed.
-            seq = storage.take_next_seq(cursor, room_id)
-            if client_id is not None:
-                stored = storage.find_sent_event(cursor, room_id, user["id"], client_id)
-                if stored is not None:
-                    raise _AlreadyStored(stored)
-            message_id = storage.insert_message(cursor, room_id, user["id"], content, client_id)
-            storage.insert_event(cursor, room_id, seq, "message", message_id)
-            event = event_from_row(storage.event_at(cursor, room_id, seq))
+            # Taking the seq locks the room's row, so a concurrent repeat of this send waits for
+            # the first one to commit, and then finds its client_id taken.
+            outcome, row = storage.store_message(cursor, room_id, user["id"], content, client_id)
+            if outcome == "not_a_member":
+                _member_room(cursor, room_id, user["id"])  # which error: no such room, or not a member
+                raise NotAMember()  # joined and left again meanwhile
+            if outcome == "repeated":
+                raise _AlreadyStored(storage.find_sent_event(cursor, room_id, user["id"], client_id))
     except _AlreadyStored as repeat:
         return event_from_row(repeat.row), False
+    event = event_from_row(row)
     publish_event(event)
     return event, True
 

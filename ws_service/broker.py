@@ -50,6 +50,9 @@ class InMemoryBroker:
     def clients(self, room_id):
         return list(self._hub.clients(room_id))
 
+    def online_counts(self, room_ids):
+        return {room_id: len(self._hub.clients(room_id)) for room_id in room_ids}
+
     def check(self):
         pass
 
@@ -210,20 +213,36 @@ class RedisBroker:
     def clients(self, room_id):
         """Who is connected to the room on any process, one entry per user: this process's own
         sockets as of now, the others' as they last wrote them."""
-        try:
-            processes = {p.decode() for p in self._redis.smembers(_presence_index(room_id))} - {self._process_id}
-            pipe = self._redis.pipeline()
-            for process_id in processes:
-                pipe.hgetall(_presence_key(room_id, process_id))
-            users = {}
-            for mapping in pipe.execute():
-                for user_id, username in mapping.items():
-                    users[int(user_id)] = username.decode()
-        except redis.RedisError:
-            raise BrokerUnavailable() from None
+        users = self._presence_elsewhere([room_id])[room_id]
         for user in self._hub.clients(room_id):
             users[user["id"]] = user["username"]
         return [{"id": user_id, "username": users[user_id]} for user_id in sorted(users)]
+
+    def online_counts(self, room_ids):
+        """How many people are connected to each room, on any process (two round trips in all)."""
+        elsewhere = self._presence_elsewhere(room_ids)
+        return {room_id: len(elsewhere[room_id].keys() | {user["id"] for user in self._hub.clients(room_id)})
+                for room_id in room_ids}
+
+    def _presence_elsewhere(self, room_ids):
+        """room_id -> {user_id: username} connected through the other processes."""
+        try:
+            pipe = self._redis.pipeline()
+            for room_id in room_ids:
+                pipe.smembers(_presence_index(room_id))
+            processes = [sorted({p.decode() for p in members} - {self._process_id}) for members in pipe.execute()]
+            pipe = self._redis.pipeline()
+            for room_id, others in zip(room_ids, processes):
+                for process_id in others:
+                    pipe.hgetall(_presence_key(room_id, process_id))
+            mappings = iter(pipe.execute())
+        except redis.RedisError:
+            raise BrokerUnavailable() from None
+        presence = {}
+        for room_id, others in zip(room_ids, processes):
+            presence[room_id] = {int(user_id): username.decode()
+                                 for _ in others for user_id, username in next(mappings).items()}
+        return presence
 
     def check(self):
         try:

@@ -121,14 +121,16 @@ class Connection:
 
     # -- the writer greenlet ----------------------------------------------------------------------
 
-    def start_writer(self, hello, after_seq):
-        """Send `hello`, then every stored event after `after_seq`, then live ones, in seq order."""
-        self._writer = gevent.spawn(self._write, hello, after_seq)
+    def start_writer(self, hello, after_seq, last_seq):
+        """Send `hello`, then every stored event after `after_seq`, then live ones, in seq order.
+        `last_seq` is the room's, read after registering: every event after it comes live."""
+        self._writer = gevent.spawn(self._write, hello, after_seq, last_seq)
 
-    def _write(self, hello, cursor):
+    def _write(self, hello, cursor, last_seq):
         try:
             self._send([text_frame(hello)])
-            cursor = self._catch_up(cursor, None)
+            if cursor < last_seq:  # a backlog was asked for (a connect storm asks for none)
+                cursor = self._catch_up(cursor, None)
             for item in self._outbox:
                 batch = []
                 while True:

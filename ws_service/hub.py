@@ -26,6 +26,7 @@ GAP_WAIT_SECONDS = 0.25
 @dataclass
 class RoomState:
     connections: set = field(default_factory=set)
+    sockets_by_user: dict = field(default_factory=dict)  # user_id -> how many of `connections` are theirs
     last_seq: int | None = None
     pending: dict = field(default_factory=dict)  # seq -> (event, frame), waiting for a gap to close
     gap_fill: gevent.Greenlet | None = None
@@ -114,10 +115,10 @@ class RoomHub:
             return
         self._per_user[user_id] += 1
         room = self._rooms.setdefault(connection.room_id, RoomState())
-        first_of_user = all(other.user["id"] != user_id for other in room.connections)
         room.connections.add(connection)
+        room.sockets_by_user[user_id] = room.sockets_by_user.get(user_id, 0) + 1
         accepted.set(True)
-        if first_of_user:
+        if room.sockets_by_user[user_id] == 1:
             join = presence_event("join", connection.room_id, connection.user)
             self._deliver_ephemeral(room, join, skip=connection)
             self._publish_presence(connection.room_id, room, join)
@@ -131,7 +132,9 @@ class RoomHub:
         self._per_user[user_id] -= 1
         if self._per_user[user_id] <= 0:
             del self._per_user[user_id]
-        if all(other.user["id"] != user_id for other in room.connections):
+        room.sockets_by_user[user_id] -= 1
+        if room.sockets_by_user[user_id] == 0:
+            del room.sockets_by_user[user_id]
             leave = presence_event("leave", connection.room_id, connection.user)
             self._deliver_ephemeral(room, leave)
             self._publish_presence(connection.room_id, room, leave)

@@ -66,7 +66,7 @@ def join_room(ws, room_id):
         hello = {"type": "hello", "room_id": room_id, "user": {"id": g.user["id"], "username": g.user["username"]},
                  "last_seq": last_seq, "clients": broker.clients(room_id)}
         after = last_seq if g.after_seq is None else min(g.after_seq, last_seq)
-        connection.start_writer(hello, after)
+        connection.start_writer(hello, after, last_seq)
         _read_frames(ws, connection, config)
     finally:
         hub.unregister(connection)

@@ -97,18 +97,6 @@ def take_next_seq(cursor, room_id):
     return row["last_seq"] if row else None
 
 
-def insert_message(cursor, room_id, user_id, content, client_id):
-    cursor.execute(
-        """
-        INSERT INTO messages (room_id, user_id, content, client_id)
-        VALUES (%(room_id)s, %(user_id)s, %(content)s, %(client_id)s)
-        RETURNING id
-        """,
-        {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id},
-    )
-    return cursor.fetchone()["id"]
-
-
 def find_message(cursor, room_id, message_id):
     """A message of the room that is not deleted, locked for update, or None."""
     cursor.execute(
@@ -176,6 +164,46 @@ def event_at(cursor, room_id, seq):
     cursor.execute(EVENT_QUERY + " WHERE e.room_id = %(room_id)s AND e.seq = %(seq)s",
                    {"room_id": room_id, "seq": seq})
     return cursor.fetchone()
+
+
+def store_message(cursor, room_id, user_id, content, client_id):
+    """A member's message stored with the room's next seq, in one statement (one round trip on
+    the hot path). Returns (outcome, row): ("stored", the event's row); ("not_a_member", None) if
+    the room is gone or `user_id` is not in it; ("repeated", None) if this client_id was stored
+    before: the seq taken must then be given back by rolling back."""
+    cursor.execute(
+        """
+        WITH room AS (
+            UPDATE rooms r SET last_seq = r.last_seq + 1
+             WHERE r.id = %(room_id)s
+               AND EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = %(user_id)s)
+            RETURNING r.id, r.last_seq
+        ), message AS (
+            INSERT INTO messages (room_id, user_id, content, client_id)
+            SELECT room.id, %(user_id)s, %(content)s, %(client_id)s FROM room
+            ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+            RETURNING id, room_id, user_id, content, client_id, created_at
+        ), event AS (
+            INSERT INTO room_events (room_id, seq, kind, message_id)
+            SELECT room.id, room.last_seq, 'message', message.id FROM room, message
+            RETURNING room_id, seq, kind, created_at
+        )
+        SELECT room.last_seq AS taken_seq, e.room_id, e.seq, e.kind, NULL AS edit_content,
+               e.created_at AS event_at, m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
+          FROM (VALUES (1)) AS one (x)
+          LEFT JOIN room ON true
+          LEFT JOIN message m ON true
+          LEFT JOIN event e ON true
+          LEFT JOIN users u ON u.id = m.user_id
+        """,
+        {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id},
+    )
+    row = cursor.fetchone()
+    if row["taken_seq"] is None:
+        return "not_a_member", None
+    if row["id"] is None:
+        return "repeated", None
+    return "stored", row
 
 
 def find_sent_event(cursor, room_id, user_id, client_id):
