@@ -46,10 +46,11 @@ def plot_fan_out(series, path):
 
 
 def plot_latency(series, path):
-    """The latency distribution of each target, as a curve of the share of deliveries slower
+    """`series`: label -> (latencies in ms, ...), as scenarios.paced_latency() gives them.
+    The latency distribution of each target, as a curve of the share of deliveries slower
     than x (log-log): the tail is where the difference is."""
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    for label, latencies in series.items():
+    for label, (latencies, *_) in series.items():
         if not latencies:
             continue
         ordered = sorted(latencies)

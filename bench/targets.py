@@ -97,6 +97,24 @@ def rss_bytes(pid):
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+class EmbeddedPostgres:
+    """A PostgreSQL of the benchmark's own (pgserver), pinned to the servers' core: the database is
+    part of the server side, and on the generator's core it would slow the load, not Parley."""
+
+    def __init__(self):
+        import pgserver  # only when no BENCH_DATABASE_URL is given
+
+        self._server = pgserver.get_server(tempfile.mkdtemp(prefix="parley-bench-pg-"), cleanup_mode="delete")
+        self.admin_url = self._server.get_uri()
+        postmaster = int((Path(self._server.pgdata) / "postmaster.pid").read_text().split()[0])
+        if (os.cpu_count() or 1) >= 2:
+            for pid in process_tree(postmaster):  # the backends it forks later inherit the affinity
+                os.sched_setaffinity(pid, {SERVER_CORE})
+
+    def stop(self):
+        self._server.cleanup()
+
+
 class ThrowawayDatabase:
     def __init__(self, admin_url, name):
         self.admin_url, self.name = admin_url, name

@@ -103,6 +103,19 @@ class ConnectionPool:
                 yield cursor
             conn.commit()
 
+    @contextmanager
+    def single_statement(self):
+        """A cursor for one statement that needs no transaction around it (a read): it runs in
+        autocommit, one round trip instead of BEGIN, the statement and COMMIT."""
+        with self.connection() as conn:
+            conn.autocommit = True
+            try:
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
+                    yield cursor
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
+
     def _take_idle(self):
         """A pooled connection that is still open, or None. A connection the server ended while it
         sat idle (a restart, pg_terminate_backend) has its end-of-file waiting to be read; one that
@@ -153,3 +166,7 @@ def get_pool():
 
 def transaction():
     return get_pool().transaction()
+
+
+def single_statement():
+    return get_pool().single_statement()

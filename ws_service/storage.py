@@ -167,31 +167,32 @@ def event_at(cursor, room_id, seq):
 
 
 def store_message(cursor, room_id, user_id, content, client_id):
-    """A member's message stored with the room's next seq, in one statement (one round trip on
-    the hot path). Returns (outcome, row): ("stored", the event's row); ("not_a_member", None) if
-    the room is gone or `user_id` is not in it; ("repeated", None) if this client_id was stored
-    before: the seq taken must then be given back by rolling back."""
+    """A member's message stored with the room's next seq, in one statement that needs no
+    transaction around it (one round trip on the hot path). The seq is taken only once the
+    message is in, so a repeated client_id (stored before, or in flight: its insert waits for the
+    first to commit) takes none and leaves no gap. Returns (outcome, row): ("stored", the event's
+    row), ("repeated", None), or ("not_a_member", None) if the room is gone or `user_id` is not in it."""
     cursor.execute(
         """
-        WITH room AS (
-            UPDATE rooms r SET last_seq = r.last_seq + 1
-             WHERE r.id = %(room_id)s
-               AND EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = %(user_id)s)
-            RETURNING r.id, r.last_seq
-        ), message AS (
+        WITH message AS (
             INSERT INTO messages (room_id, user_id, content, client_id)
-            SELECT room.id, %(user_id)s, %(content)s, %(client_id)s FROM room
+            SELECT %(room_id)s, %(user_id)s, %(content)s, %(client_id)s
+             WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s)
             ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
             RETURNING id, room_id, user_id, content, client_id, created_at
+        ), room AS (
+            UPDATE rooms SET last_seq = last_seq + 1
+             WHERE id = %(room_id)s AND EXISTS (SELECT 1 FROM message)
+            RETURNING id, last_seq
         ), event AS (
             INSERT INTO room_events (room_id, seq, kind, message_id)
             SELECT room.id, room.last_seq, 'message', message.id FROM room, message
             RETURNING room_id, seq, kind, created_at
         )
-        SELECT room.last_seq AS taken_seq, e.room_id, e.seq, e.kind, NULL AS edit_content,
-               e.created_at AS event_at, m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
+        SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s) AS is_member,
+               e.room_id, e.seq, e.kind, NULL AS edit_content, e.created_at AS event_at,
+               m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
           FROM (VALUES (1)) AS one (x)
-          LEFT JOIN room ON true
           LEFT JOIN message m ON true
           LEFT JOIN event e ON true
           LEFT JOIN users u ON u.id = m.user_id
@@ -199,11 +200,9 @@ def store_message(cursor, room_id, user_id, content, client_id):
         {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id},
     )
     row = cursor.fetchone()
-    if row["taken_seq"] is None:
-        return "not_a_member", None
-    if row["id"] is None:
-        return "repeated", None
-    return "stored", row
+    if row["id"] is not None:
+        return "stored", row
+    return ("repeated" if row["is_member"] else "not_a_member"), None
 
 
 def find_sent_event(cursor, room_id, user_id, client_id):

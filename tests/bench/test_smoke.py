@@ -9,10 +9,10 @@ from tests.conftest import REPO
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_quick_benchmark_run_writes_well_formed_results_and_plots(postgres_admin_url, tmp_path):
+def test_a_quick_benchmark_run_writes_well_formed_results_and_plots(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=600,
-                            env={"PATH": "/usr/bin:/bin:/usr/sbin", "BENCH_DATABASE_URL": postgres_admin_url})
+                            env={"PATH": "/usr/bin:/bin:/usr/sbin"})  # and its own embedded PostgreSQL
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "latest.json").read_text())
     assert results["mode"] == "quick"
