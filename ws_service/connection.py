@@ -5,12 +5,16 @@ its own outbox and is closed with 1013, and its room never waits for it. The wri
 greenlet that sends data frames, and it sends stored events in seq order, each once: it drops what
 the client already has and reads a gap from the database before going on. Frames arrive whole
 (ws_service/frames.py); what has piled up in the outbox goes out in one write.
+
+The writer runs only while there is something to write: it ends when the outbox is empty and the
+next delivery starts another. An idle socket (most of them) then costs no parked greenlet.
 """
 import logging
 import socket
 import threading
 
 import gevent
+from gevent.event import Event
 from gevent.queue import Empty, Full, Queue
 from simple_websocket import ConnectionClosed
 
@@ -73,7 +77,9 @@ class Connection:
         self.user = user
         self._outbox = Queue(maxsize=outbox_size)
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event]
-        self._writer = None
+        self._cursor = None  # seq of the last stored event the client has; None until hello is sent
+        self._writer = None  # the greenlet writing now, if any
+        self._written = Event()  # set once the close is sent, or the socket failed
         self._closing = False  # once set, nothing more is queued but the close
         ws.sock = SerialisedSocket(ws.sock)
 
@@ -86,9 +92,10 @@ class Connection:
             return True
         try:
             self._outbox.put_nowait((frame, seq))
-            return True
         except Full:
             return False
+        self._wake_writer()
+        return True
 
     def send_event(self, event):
         """A frame for this client alone (an error, the answer to a repeated send)."""
@@ -105,6 +112,7 @@ class Connection:
             self.close(code, reason)
             return
         self._closing = True
+        self._wake_writer()
         gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
 
     def close(self, code, reason):
@@ -116,36 +124,56 @@ class Connection:
         while not self._outbox.empty():
             self._outbox.get_nowait()
         self._outbox.put_nowait((_CLOSE, (code, reason)))
+        self._wake_writer()
         # A peer that reads nothing never lets the close through: end the socket regardless.
         gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
 
-    # -- the writer greenlet ----------------------------------------------------------------------
+    # -- the writer ------------------------------------------------------------------------------
 
     def start_writer(self, hello, after_seq, last_seq):
         """Send `hello`, then every stored event after `after_seq`, then live ones, in seq order.
         `last_seq` is the room's, read after registering: every event after it comes live."""
-        self._writer = gevent.spawn(self._write, hello, after_seq, last_seq)
+        self._writer = gevent.spawn(self._start, hello, after_seq, last_seq)
 
-    def _write(self, hello, cursor, last_seq):
+    def _wake_writer(self):
+        if self._writer is None and self._cursor is not None and not self._written.is_set():
+            self._writer = gevent.spawn(self._write)
+
+    def _start(self, hello, cursor, last_seq):
         try:
             self._send([text_frame(hello)])
             if cursor < last_seq:  # a backlog was asked for (a connect storm asks for none)
                 cursor = self._catch_up(cursor, None)
-            for item in self._outbox:
+        except Exception as error:
+            self._fail(error)
+            return
+        self._cursor = cursor
+        self._write()
+
+    def _write(self):
+        """Write what the outbox holds, then end. Nothing between finding it empty and ending
+        yields, so a delivery either comes before (and is written) or finds no writer (and starts one)."""
+        try:
+            while True:
+                try:
+                    item = self._outbox.get_nowait()
+                except Empty:
+                    return
                 batch = []
                 while True:
                     frame, seq = item
                     if frame is _CLOSE:
                         self._send(batch)
                         self._send_close(*seq)
+                        self._written.set()
                         return
-                    if seq is None or seq > cursor:  # else the client has it already, from the backlog
+                    if seq is None or seq > self._cursor:  # else the client has it already, from the backlog
                         if seq is not None:
-                            if seq > cursor + 1:
+                            if seq > self._cursor + 1:
                                 self._send(batch)
                                 batch = []
-                                cursor = self._catch_up(cursor, seq)
-                            cursor = seq
+                                self._cursor = self._catch_up(self._cursor, seq)
+                            self._cursor = seq
                         batch.append(frame)
                     if len(batch) >= WRITE_BATCH:
                         break
@@ -154,9 +182,17 @@ class Connection:
                     except Empty:
                         break
                 self._send(batch)
-        except Exception as error:  # the client went away or the database did: end this socket only
-            log.info("writer of room %s for user %s stopped: %r", self.room_id, self.user["id"], error)
-            self._send_close(1011, "Internal error")
+        except Exception as error:
+            self._fail(error)
+        finally:
+            self._writer = None
+
+    def _fail(self, error):
+        """The client went away or the database did: end this socket only."""
+        log.info("writer of room %s for user %s stopped: %r", self.room_id, self.user["id"], error)
+        self._closing = True
+        self._send_close(1011, "Internal error")
+        self._written.set()
 
     def _send(self, frames):
         if not frames:
@@ -193,10 +229,8 @@ class Connection:
             pass
 
     def join(self, timeout):
-        """Wait for the writer to be done (after finish())."""
-        writer = self._writer
-        if writer is not None:
-            writer.join(timeout=timeout)
+        """Wait for the close to be written (after finish())."""
+        self._written.wait(timeout=timeout)
 
     def stop(self):
         """The reader is done: the writer goes too, and the socket is let go gently, before the

@@ -1,6 +1,7 @@
 """ws_service's SQL: rooms, memberships, messages and each room's event log."""
 import psycopg2.errors
 
+from shared.db import PreparedStatement
 from shared.errors import Conflict, UserNotFound
 
 ROOM_COLUMNS = "r.id, r.name, r.private, r.owner_id, r.created_at, r.last_seq"
@@ -166,39 +167,43 @@ def event_at(cursor, room_id, seq):
     return cursor.fetchone()
 
 
+STORE_MESSAGE = PreparedStatement(
+    "store_message",
+    """
+    WITH message AS (
+        INSERT INTO messages (room_id, user_id, content, client_id)
+        SELECT %(room_id)s, %(user_id)s, %(content)s, %(client_id)s
+         WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s)
+        ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+        RETURNING id, room_id, user_id, content, client_id, created_at
+    ), room AS (
+        UPDATE rooms SET last_seq = last_seq + 1
+         WHERE id = %(room_id)s AND EXISTS (SELECT 1 FROM message)
+        RETURNING id, last_seq
+    ), event AS (
+        INSERT INTO room_events (room_id, seq, kind, message_id)
+        SELECT room.id, room.last_seq, 'message', message.id FROM room, message
+        RETURNING room_id, seq, kind, created_at
+    )
+    SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s) AS is_member,
+           e.room_id, e.seq, e.kind, NULL AS edit_content, e.created_at AS event_at,
+           m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
+      FROM (VALUES (1)) AS one (x)
+      LEFT JOIN message m ON true
+      LEFT JOIN event e ON true
+      LEFT JOIN users u ON u.id = m.user_id
+    """,
+    {"room_id": "bigint", "user_id": "bigint", "content": "text", "client_id": "text"},
+)
+
+
 def store_message(cursor, room_id, user_id, content, client_id):
     """A member's message stored with the room's next seq, in one statement that needs no
     transaction around it (one round trip on the hot path). The seq is taken only once the
     message is in, so a repeated client_id (stored before, or in flight: its insert waits for the
     first to commit) takes none and leaves no gap. Returns (outcome, row): ("stored", the event's
     row), ("repeated", None), or ("not_a_member", None) if the room is gone or `user_id` is not in it."""
-    cursor.execute(
-        """
-        WITH message AS (
-            INSERT INTO messages (room_id, user_id, content, client_id)
-            SELECT %(room_id)s, %(user_id)s, %(content)s, %(client_id)s
-             WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s)
-            ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-            RETURNING id, room_id, user_id, content, client_id, created_at
-        ), room AS (
-            UPDATE rooms SET last_seq = last_seq + 1
-             WHERE id = %(room_id)s AND EXISTS (SELECT 1 FROM message)
-            RETURNING id, last_seq
-        ), event AS (
-            INSERT INTO room_events (room_id, seq, kind, message_id)
-            SELECT room.id, room.last_seq, 'message', message.id FROM room, message
-            RETURNING room_id, seq, kind, created_at
-        )
-        SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s) AS is_member,
-               e.room_id, e.seq, e.kind, NULL AS edit_content, e.created_at AS event_at,
-               m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
-          FROM (VALUES (1)) AS one (x)
-          LEFT JOIN message m ON true
-          LEFT JOIN event e ON true
-          LEFT JOIN users u ON u.id = m.user_id
-        """,
-        {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id},
-    )
+    STORE_MESSAGE.execute(cursor, {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id})
     row = cursor.fetchone()
     if row["id"] is not None:
         return "stored", row
