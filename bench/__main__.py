@@ -16,10 +16,10 @@ from bench.targets import EmbeddedPostgres, Parley, Peer, PeerHttp, Stack
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = ("idle", "fan-out", "rooms", "latency", "stack", "http")
 
-FULL = {"idle_sockets": 10_000, "fan_out_sockets": (10, 30, 100, 300, 1000), "fan_out_deliveries": 200_000,
+FULL = {"idle_sockets": 10_000, "idle_seconds": 12, "fan_out_sockets": (10, 30, 100, 300, 1000), "fan_out_deliveries": 200_000,
         "rooms": (100, 10, 50), "latency_rooms": (50, 20), "latency_seconds": 60,
         "http_concurrency": 32, "http_seconds": 10, "login_clients": 4, "paced_rate": 50}
-QUICK = {"idle_sockets": 200, "fan_out_sockets": (5, 20), "fan_out_deliveries": 500,
+QUICK = {"idle_sockets": 200, "idle_seconds": 1, "fan_out_sockets": (5, 20), "fan_out_deliveries": 500,
          "rooms": (5, 4, 5), "latency_rooms": (4, 5), "latency_seconds": 3,
          "http_concurrency": 4, "http_seconds": 2, "login_clients": 2, "paced_rate": 10}
 
@@ -74,7 +74,8 @@ def direct_scenarios(args, sizes, admin_url, peer):
             rows += scenarios.http_reads(parley, token, peer_http, sizes["http_concurrency"], sizes["http_seconds"])
             rows += scenarios.logins(parley, token, sizes["login_clients"], sizes["http_seconds"], sizes["paced_rate"])
         if "idle" in args.only:
-            rows += scenarios.idle_connections(parley, parley_rooms, peer, peer_rooms, sizes["idle_sockets"])
+            rows += scenarios.idle_connections(parley, parley_rooms, peer, peer_rooms, sizes["idle_sockets"],
+                                               sizes["idle_seconds"])
         if "fan-out" in args.only:
             fan_rows, series["fan_out"] = scenarios.fan_out_curve(parley, parley_rooms, peer, peer_rooms,
                                                                   sizes["fan_out_sockets"], sizes["fan_out_deliveries"])

@@ -46,18 +46,19 @@ class Rooms:
         return {"Authorization": f"Bearer {self.token}"} if self.token else None
 
 
-def idle_connections(parley, parley_rooms, peer, peer_rooms, sockets):
-    """Scenario 1: `sockets` idle authenticated sockets held by one process, 100 to a room."""
+def idle_connections(parley, parley_rooms, peer, peer_rooms, sockets, idle_seconds):
+    """Scenario 1: `sockets` idle authenticated sockets held by one process, 100 to a room,
+    measured after `idle_seconds` of quiet."""
     per_room = min(100, sockets)
     memory = {}
     for name, pid, rooms in (("parley", parley.worker_pid(parley.ws_pid), parley_rooms), ("peer", peer.pid, peer_rooms)):
         urls = [url for url in rooms.urls(max(1, sockets // per_room)) for _ in range(per_room)]
         before = rss_bytes(pid)
-        after = asyncio.run(load.hold_idle(urls, rooms.headers, 2, lambda: rss_bytes(pid)))
+        after = asyncio.run(load.hold_idle(urls, rooms.headers, idle_seconds, lambda: rss_bytes(pid)))
         memory[name] = (after - before) / len(urls) / 1024
     return [row(f"idle: {sockets} authenticated sockets held by one process", "memory per socket",
                 round(memory["parley"], 1), round(memory["peer"], 1), "KiB",
-                "growth of the worker's resident memory while all are open")]
+                f"growth of the worker's resident memory, all open and quiet for {idle_seconds} s")]
 
 
 def fan_out_curve(parley, parley_rooms, peer, peer_rooms, socket_counts, deliveries):

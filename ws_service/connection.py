@@ -6,8 +6,10 @@ greenlet that sends data frames, and it sends stored events in seq order, each o
 the client already has and reads a gap from the database before going on. Frames arrive whole
 (ws_service/frames.py); what has piled up in the outbox goes out in one write.
 
-The writer runs only while there is something to write: it ends when the outbox is empty and the
-next delivery starts another. An idle socket (most of them) then costs no parked greenlet.
+The writer runs only while the socket is busy: the hub asks every writer now and then to end if
+it wrote nothing since it last asked (park_if_idle), and the next delivery starts another. An idle
+socket (most of them) then costs no parked greenlet, and a busy one pays for no spawn or timer
+per frame.
 """
 import logging
 import socket
@@ -28,6 +30,7 @@ CATCH_UP_PAGE = 500
 WRITE_BATCH = 64
 CLOSE_GRACE_SECONDS = 10
 _CLOSE = object()
+_PARK = object()
 
 
 class SerialisedSocket:
@@ -79,6 +82,8 @@ class Connection:
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event]
         self._cursor = None  # seq of the last stored event the client has; None until hello is sent
         self._writer = None  # the greenlet writing now, if any
+        self._writes = 0  # batches written; compared between park_if_idle() calls
+        self._writes_when_asked = 0
         self._written = Event()  # set once the close is sent, or the socket failed
         self._closing = False  # once set, nothing more is queued but the close
         ws.sock = SerialisedSocket(ws.sock)
@@ -135,6 +140,15 @@ class Connection:
         `last_seq` is the room's, read after registering: every event after it comes live."""
         self._writer = gevent.spawn(self._start, hello, after_seq, last_seq)
 
+    def park_if_idle(self):
+        """From the hub, every few seconds: a writer that wrote nothing since the last call ends."""
+        if self._writer is not None and self._writes == self._writes_when_asked and not self._closing:
+            try:
+                self._outbox.put_nowait((_PARK, None))
+            except Full:
+                pass
+        self._writes_when_asked = self._writes
+
     def _wake_writer(self):
         if self._writer is None and self._cursor is not None and not self._written.is_set():
             self._writer = gevent.spawn(self._write)
@@ -148,26 +162,29 @@ class Connection:
             self._fail(error)
             return
         self._cursor = cursor
+        if self._outbox.empty():
+            self._writer = None  # an idle socket needs none until something comes
+            return
         self._write()
 
     def _write(self):
-        """Write what the outbox holds, then end. Nothing between finding it empty and ending
-        yields, so a delivery either comes before (and is written) or finds no writer (and starts one)."""
+        """Write what the outbox brings until asked to park with nothing left to write, then end.
+        Nothing between finding the outbox empty and ending yields, so a delivery either comes
+        before (and is written) or finds no writer (and starts one)."""
         try:
-            while True:
-                try:
-                    item = self._outbox.get_nowait()
-                except Empty:
-                    return
+            for item in self._outbox:
                 batch = []
                 while True:
                     frame, seq = item
-                    if frame is _CLOSE:
+                    if frame is _PARK:
+                        if self._outbox.empty() and not batch:
+                            return
+                    elif frame is _CLOSE:
                         self._send(batch)
                         self._send_close(*seq)
                         self._written.set()
                         return
-                    if seq is None or seq > self._cursor:  # else the client has it already, from the backlog
+                    elif seq is None or seq > self._cursor:  # else the client has it already, from the backlog
                         if seq is not None:
                             if seq > self._cursor + 1:
                                 self._send(batch)
@@ -182,6 +199,7 @@ class Connection:
                     except Empty:
                         break
                 self._send(batch)
+                self._writes += 1
         except Exception as error:
             self._fail(error)
         finally:

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 # How long an event may wait for the seq before it (published a moment later by another
 # greenlet or process) before the hub reads the missing ones from the database.
 GAP_WAIT_SECONDS = 0.25
+# How often idle sockets' writers are let go (see Connection.park_if_idle).
+PARK_IDLE_WRITERS_SECONDS = 5
 
 
 @dataclass
@@ -48,6 +50,7 @@ class RoomHub:
         """Run the hub; `broker` hears of presence changes, for the other processes."""
         self._broker = broker
         self._greenlet = gevent.spawn(self._run)
+        gevent.spawn(self._park_idle_writers_now_and_then)
 
     # -- the channels ---------------------------------------------------------------------------
 
@@ -91,6 +94,11 @@ class RoomHub:
         """Who is connected to the room now: a snapshot, one entry per user."""
         return self._presence.get(room_id, ())
 
+    def _park_idle_writers_now_and_then(self):
+        while True:
+            gevent.sleep(PARK_IDLE_WRITERS_SECONDS)
+            self._inbox.put(("park_idle_writers", None))
+
     # -- the hub's own greenlet -----------------------------------------------------------------
 
     def _run(self):
@@ -99,6 +107,7 @@ class RoomHub:
             "close_room": self._on_close_room, "shut_down": self._on_shut_down,
             "wait": self._on_wait, "unwait": self._on_unwait, "gap_filled": self._on_gap_filled,
             "resync": self._on_resync, "caught_up": self._on_caught_up,
+            "park_idle_writers": self._on_park_idle_writers,
         }
         for kind, payload in self._inbox:
             try:
@@ -259,6 +268,11 @@ class RoomHub:
         for room in self._rooms.values():
             for connection in list(room.connections):
                 connection.finish(code, reason)
+
+    def _on_park_idle_writers(self, _):
+        for room in self._rooms.values():
+            for connection in room.connections:
+                connection.park_if_idle()
 
     def _on_wait(self, payload):
         room_id, event = payload

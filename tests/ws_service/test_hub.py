@@ -29,6 +29,9 @@ class RecordingConnection:
     def close(self, code, reason):
         self.closed_with = code
 
+    def park_if_idle(self):
+        pass
+
     def finish(self, code, reason):
         self.closed_with = code
 
