@@ -65,7 +65,7 @@ def plot_latency(series, path):
     axes.set_ylabel("share of deliveries slower")
     axes.set_title("Paced messages: latency distribution")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
+    axes.legend(loc="lower left")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
