@@ -3,6 +3,7 @@ the machine has two (the load generator has the other): Parley's services under 
 through `make stack`'s own launcher, and the peer baselines."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -141,9 +142,10 @@ class ThrowawayDatabase:
 class Server:
     """Processes started here; `pid` is the one whose CPU and memory are measured."""
 
-    def __init__(self, commands, env=None):
-        self.processes = [subprocess.Popen(command, cwd=REPO, env=env or os.environ.copy(), stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL) for command in commands]
+    def __init__(self, commands, env=None, log=None):
+        output = open(log, "ab") if log else subprocess.DEVNULL
+        self.processes = [subprocess.Popen(command, cwd=REPO, env=env or os.environ.copy(), stdout=output,
+                                           stderr=output) for command in commands]
 
     def stop(self):
         for process in self.processes:
@@ -207,9 +209,11 @@ class Stack(Server):
         self.database = ThrowawayDatabase(admin_url, f"parley_bench_stack_{os.getpid()}")
         self.data_dir = tempfile.mkdtemp(prefix="parley-bench-stack-")
         self.port = free_port()
+        self.log = Path(self.data_dir) / "stack.log"
         super().__init__([pinned([sys.executable, "-m", "local_stack"])],
                          {**os.environ, **UNLIMITED, "DATABASE_URL": self.database.url, "PORT": str(self.port),
-                          "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "PARLEY_DATA_DIR": self.data_dir})
+                          "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "PARLEY_DATA_DIR": self.data_dir},
+                         log=self.log)
         self.http = f"http://127.0.0.1:{self.port}"
         self.auth = f"{self.http}/auth"
         try:
@@ -225,12 +229,18 @@ class Stack(Server):
     account = Parley.account
     create_room = Parley.create_room
 
+    def restarts(self):
+        """How many times gunicorn or the launcher replaced a process that stopped answering or died."""
+        text = self.log.read_text(errors="replace")
+        return text.count("WORKER TIMEOUT") + text.count("starting it again")
+
     def room_url(self, room_id):
         return f"ws://127.0.0.1:{self.port}/ws/joinRoom/{room_id}"
 
     def stop(self):
         super().stop()
         self.database.drop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 class Peer(Server):
