@@ -120,36 +120,21 @@ async def paced_latency(room_urls, sockets_per_room, rate, seconds, headers=None
     return latencies, expected[0]
 
 
-async def http_throughput(url, headers, concurrency, seconds):
-    """`concurrency` keep-alive connections each sending GET `url` back to back. Returns
-    requests per second answered 200."""
+async def http_throughput(url, headers, concurrency, seconds, body=None):
+    """`concurrency` keep-alive connections each sending GET `url` (POST `body` as JSON, if given)
+    back to back. Returns requests per second answered 200."""
     answered = [0]
     end = time.perf_counter() + seconds
+    if body is not None:
+        headers = {**headers, "Content-Type": "application/json"}
+        body = json.dumps(body).encode()
 
     async def client():
         connection = await _HttpConnection.open(url, headers)
         try:
             while time.perf_counter() < end:
-                if await connection.get() == 200:
-                    answered[0] += 1
-        finally:
-            connection.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    return answered[0] / (time.perf_counter() - started)
-
-
-async def http_posts(url, body, concurrency, seconds):
-    """`concurrency` connections each POSTing `body` back to back; returns 200s per second."""
-    answered = [0]
-    end = time.perf_counter() + seconds
-
-    async def client():
-        connection = await _HttpConnection.open(url, {"Content-Type": "application/json"})
-        try:
-            while time.perf_counter() < end:
-                if await connection.post(json.dumps(body).encode()) == 200:
+                status = await (connection.get() if body is None else connection.post(body))
+                if status == 200:
                     answered[0] += 1
         finally:
             connection.close()

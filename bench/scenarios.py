@@ -129,13 +129,13 @@ def logins(parley, token, concurrency, seconds, paced_rate):
     bcrypt.hashpw(b"x" * 44, bcrypt.gensalt(12))  # what a login hashes: base64(sha256(password))
     bound = 1 / (time.perf_counter() - started)
     body = {"username": "bench", "password": "bench-password"}
-    rate = asyncio.run(load.http_posts(f"{parley.auth}/login", body, concurrency, seconds))
+    rate = asyncio.run(load.http_throughput(f"{parley.auth}/login", {}, concurrency, seconds, body))
     me = f"{parley.auth}/me"
     headers = {"Authorization": f"Bearer {token}"}
     quiet = asyncio.run(load.http_paced_latencies(me, headers, paced_rate, seconds))
 
     async def flooded():
-        flood = asyncio.create_task(load.http_posts(f"{parley.auth}/login", body, concurrency, seconds + 1))
+        flood = asyncio.create_task(load.http_throughput(f"{parley.auth}/login", {}, concurrency, seconds + 1, body))
         latencies = await load.http_paced_latencies(me, headers, paced_rate, seconds)
         await flood
         return latencies

@@ -129,9 +129,9 @@ class ConnectionPool:
             conn.commit()
 
     @contextmanager
-    def single_statement(self):
-        """A cursor for one statement that needs no transaction around it (a read): it runs in
-        autocommit, one round trip instead of BEGIN, the statement and COMMIT."""
+    def autocommit(self):
+        """A cursor whose statements each commit on their own: one round trip each instead of
+        BEGIN, the statement and COMMIT. For reads, and statements that are a whole change alone."""
         with self.connection() as conn:
             conn.autocommit = True
             try:
@@ -193,5 +193,5 @@ def transaction():
     return get_pool().transaction()
 
 
-def single_statement():
-    return get_pool().single_statement()
+def autocommit():
+    return get_pool().autocommit()

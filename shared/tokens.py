@@ -64,7 +64,7 @@ def authenticate(config, token):
     if not token:
         raise Unauthorized("A valid access token is required.", code="missing_token")
     claims = decode_token(config, token)
-    with db.single_statement() as cursor:  # on every request: one round trip
+    with db.autocommit() as cursor:  # on every request: one round trip
         user = storage.find_user_of_live_token(cursor, claims["user_id"], claims["jti"])
     if user is None:
         raise Unauthorized("The access token has been revoked; log in again.", code="token_revoked")

@@ -80,7 +80,7 @@ def do_create_room(user_id, name, private):
 
 
 def list_rooms(user_id):
-    with db.single_statement() as cursor:
+    with db.autocommit() as cursor:
         rows = storage.list_rooms_for(cursor, user_id)
     online = _broker().online_counts([row["id"] for row in rows])
     return [{"id": row["id"], "name": row["name"], "private": row["private"], "members": row["members"],
@@ -141,7 +141,7 @@ def open_room_socket(room_id, user_id):
 
 
 def current_last_seq(room_id):
-    with db.single_statement() as cursor:
+    with db.autocommit() as cursor:
         room = storage.find_room_for(cursor, room_id, None)
     if room is None:
         raise RoomNotFound()
@@ -160,7 +160,7 @@ def do_send_message(room_id, user, content, client_id):
     """Store the message with the room's next seq, then publish it. Returns (event, created):
     a repeated client_id gives the stored event and created False, and publishes nothing."""
     check_rate(user["id"])
-    with db.single_statement() as cursor:
+    with db.autocommit() as cursor:
         outcome, row = storage.store_message(cursor, room_id, user["id"], content, client_id)
         if outcome == "repeated":
             return event_from_row(storage.find_sent_event(cursor, room_id, user["id"], client_id)), False
@@ -238,5 +238,5 @@ def wait_for_events(room_id, user_id, after_seq, limit, wait_seconds):
 
 def fetch_events_after(room_id, after_seq, limit):
     """For the hub and the writers: the stored events after `after_seq`, with no access check."""
-    with db.single_statement() as cursor:
+    with db.autocommit() as cursor:
         return [event_from_row(row) for row in storage.events_after(cursor, room_id, after_seq, limit)]
