@@ -11,6 +11,17 @@ from shared.errors import register_error_handlers
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
+# The web client's security headers; nginx/parley.conf.template sets the same (a test compares them).
+# No inline script or style anywhere, no framing, and the page talks only to its own origin.
+WEB_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
 
 class Gateway:
     """Routes a request by its path prefix: /auth/ and /users/ lose the prefix, /ws/ keeps it."""
@@ -47,6 +58,11 @@ def create_web_app():
     @app.get("/<path:name>")
     def static_file(name):
         return send_from_directory(WEB_DIR, name)
+
+    @app.after_request
+    def add_security_headers(response):
+        response.headers.update(WEB_SECURITY_HEADERS)
+        return response
 
     return app
 

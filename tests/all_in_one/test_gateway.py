@@ -4,6 +4,8 @@ import re
 import pytest
 import requests
 
+from all_in_one.gateway import WEB_SECURITY_HEADERS
+
 SERVICES = {"/auth": "auth_service", "/users": "user_service", "/ws": "ws_service"}
 
 
@@ -44,6 +46,15 @@ def test_the_web_client_is_served_at_the_root(base_url):
     script = requests.get(f"{base_url}/app.js")
     assert script.status_code == 200
     assert "javascript" in script.headers["Content-Type"]
+
+
+@pytest.mark.parametrize("path", ["/", "/app.js", "/style.css"])
+def test_the_web_client_is_served_with_its_security_headers(base_url, path):
+    response = requests.get(f"{base_url}{path}")
+    assert response.status_code == 200
+    for name, value in WEB_SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize("path", ["/no-such-page", "/auth/no-such-route", "/users/no/such/route", "/ws/nothing",

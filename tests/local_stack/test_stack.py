@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from all_in_one.gateway import WEB_SECURITY_HEADERS
 from tests.conftest import REPO, Person, RedisServer, free_port
 from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
 
@@ -67,6 +68,13 @@ def test_nginx_passes_a_request_id_and_serves_the_web_client_with_cache_headers(
     page = requests.get(f"{stack['url']}/")
     assert page.status_code == 200 and "<title>Parley</title>" in page.text
     assert "max-age" in page.headers["Cache-Control"]
+
+
+def test_nginx_sets_the_web_clients_security_headers_as_the_all_in_one_process_does(stack):
+    for path in ("/", "/app.js"):
+        response = requests.get(f"{stack['url']}{path}")
+        assert response.status_code == 200
+        assert {name: response.headers.get(name) for name in WEB_SECURITY_HEADERS} == WEB_SECURITY_HEADERS
 
 
 def test_nginx_answers_its_own_errors_with_the_envelope(stack):
