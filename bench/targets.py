@@ -147,6 +147,15 @@ class Server:
         self.processes = [subprocess.Popen(command, cwd=REPO, env=env or os.environ.copy(), stdout=output,
                                            stderr=output) for command in commands]
 
+    def wait_healthy(self, *urls, timeout=60):
+        """Wait for each URL to answer; if one never does, stop what was started and give up."""
+        try:
+            for url in urls:
+                wait_for(url, timeout)
+        except SystemExit:
+            self.stop()
+            raise
+
     def stop(self):
         for process in self.processes:
             process.terminate()
@@ -168,12 +177,7 @@ class Parley(Server):
                          {**os.environ, **UNLIMITED, "DATABASE_URL": self.database.url})
         self.auth = f"http://127.0.0.1:{self.auth_port}"  # auth_service answers at its root; nginx adds /auth
         self.http = f"http://127.0.0.1:{self.ws_port}"
-        try:
-            wait_for(f"{self.auth}/healthz")
-            wait_for(f"{self.http}/healthz")
-        except SystemExit:
-            self.stop()
-            raise
+        self.wait_healthy(f"{self.auth}/healthz", f"{self.http}/healthz")
 
     @property
     def ws_pid(self):
@@ -216,11 +220,7 @@ class Stack(Server):
                          log=self.log)
         self.http = f"http://127.0.0.1:{self.port}"
         self.auth = f"{self.http}/auth"
-        try:
-            wait_for(f"{self.http}/ws/healthz", timeout=120)
-        except SystemExit:
-            self.stop()
-            raise
+        self.wait_healthy(f"{self.http}/ws/healthz", timeout=120)
 
     @property
     def pid(self):
