@@ -43,6 +43,8 @@ class Config:
     database_url: str | None = None
     redis_url: str | None = None
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    # Keys rotated out: tokens they signed stay valid until they expire, so a rotation logs no one out.
+    jwt_previous_secrets: tuple = ()
     token_ttl_seconds: int = 24 * 3600
     cookie_name: str = "parley_token"
     cookie_secure: bool = False
@@ -78,6 +80,7 @@ class Config:
             database_url=environ.get("DATABASE_URL") or None,
             redis_url=environ.get("REDIS_URL") or None,
             jwt_secret=environ.get("JWT_SECRET") or DEVELOPMENT_JWT_SECRET,
+            jwt_previous_secrets=tuple(s for s in environ.get("JWT_PREVIOUS_SECRETS", "").split(",") if s),
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
             cookie_secure=_bool(environ, "COOKIE_SECURE", env == "production"),
             max_body_bytes=_int(environ, "MAX_BODY_BYTES", cls.max_body_bytes),
@@ -109,5 +112,11 @@ class Config:
             raise UnsafeConfiguration(
                 f"JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
             )
+        for previous in self.jwt_previous_secrets:
+            if previous == DEVELOPMENT_JWT_SECRET or len(previous.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+                raise UnsafeConfiguration(
+                    f"each of JWT_PREVIOUS_SECRETS must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
+                    " in production, and not the development secret"
+                )
         if not self.database_url:
             raise UnsafeConfiguration("DATABASE_URL must be set in production")

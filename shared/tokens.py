@@ -1,10 +1,13 @@
 """Access tokens: issuing and verifying the JWT, and the `login_required` check every service uses.
 
+A token names the key that signed it in its `kid` header: the current JWT_SECRET signs, and the keys in
+JWT_PREVIOUS_SECRETS still verify, so a secret can be rotated without logging everyone out at once.
 A token is valid when its signature and expiry are good, its `jti` has not been revoked (logout) and
 its user still exists (account deletion). The last two are read from the shared database on every
 request, so a logout takes effect in every service at once.
 """
 import functools
+import hashlib
 import time
 import uuid
 
@@ -17,6 +20,20 @@ from shared.errors import Unauthorized
 ALGORITHM = "HS256"
 
 
+@functools.cache
+def key_id(secret):
+    """A name for a key that tells nothing of it: a digest of a secret of 32 bytes or more cannot be
+    turned back into the secret."""
+    return hashlib.sha256(b"parley-key-id:" + secret.encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _verifying_keys(current, previous):
+    keys = {key_id(secret): secret for secret in (current, *previous)}
+    keys[None] = current  # tokens from before kids were issued were signed with the current key
+    return keys
+
+
 def issue_token(config, user_id):
     """Return (token, claims) for a new session of `user_id`."""
     now = int(time.time())
@@ -26,7 +43,16 @@ def issue_token(config, user_id):
         "iat": now,
         "exp": now + config.token_ttl_seconds,
     }
-    return jwt.encode(claims, config.jwt_secret, algorithm=ALGORITHM), claims
+    token = jwt.encode(claims, config.jwt_secret, algorithm=ALGORITHM, headers={"kid": key_id(config.jwt_secret)})
+    return token, claims
+
+
+def _verifying_key(config, token):
+    kid = jwt.get_unverified_header(token).get("kid")
+    keys = _verifying_keys(config.jwt_secret, config.jwt_previous_secrets)
+    if not (kid is None or isinstance(kid, str)) or kid not in keys:
+        raise jwt.InvalidTokenError("no key of ours has this kid")
+    return keys[kid]
 
 
 def decode_token(config, token):
@@ -34,7 +60,7 @@ def decode_token(config, token):
     try:
         claims = jwt.decode(
             token,
-            config.jwt_secret,
+            _verifying_key(config, token),
             algorithms=[ALGORITHM],
             options={"require": ["sub", "jti", "iat", "exp"]},
         )

@@ -30,6 +30,10 @@ def test_settings_come_from_the_environment():
     ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": DEVELOPMENT_JWT_SECRET}, "JWT_SECRET must be set"),
     ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "k" * 31}, "at least 32 bytes"),
     ({"JWT_SECRET": STRONG_SECRET}, "DATABASE_URL must be set"),
+    ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": STRONG_SECRET, "JWT_PREVIOUS_SECRETS": "p" * 31},
+     "JWT_PREVIOUS_SECRETS must be at least 32 bytes"),
+    ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": STRONG_SECRET,
+      "JWT_PREVIOUS_SECRETS": DEVELOPMENT_JWT_SECRET}, "not the development secret"),
 ])
 def test_production_refuses_unsafe_settings(environ, complaint):
     with pytest.raises(UnsafeConfiguration, match=complaint):
@@ -41,6 +45,12 @@ def test_production_with_safe_settings_starts_with_secure_cookies():
                               "DATABASE_URL": "postgresql://db/x"})
     assert config.production
     assert config.cookie_secure
+
+
+def test_previous_secrets_are_a_comma_separated_list():
+    config = Config.from_env({"JWT_PREVIOUS_SECRETS": "a" * 32 + ",," + "b" * 32})
+    assert config.jwt_previous_secrets == ("a" * 32, "b" * 32)
+    assert Config.from_env({}).jwt_previous_secrets == ()
 
 
 def test_a_non_numeric_setting_is_refused():

@@ -2,6 +2,8 @@
 all get 401, from auth_service over HTTP and from any app built on shared.service."""
 import base64
 import dataclasses
+import hashlib
+import hmac
 import json
 import time
 
@@ -10,7 +12,8 @@ import pytest
 from flask import g
 
 from shared.service import create_service_app
-from shared.tokens import issue_token, login_required
+from shared.errors import Unauthorized
+from shared.tokens import decode_token, issue_token, key_id, login_required
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +105,53 @@ def test_issued_tokens_carry_the_claims_the_contract_names(config):
     assert decoded["sub"] == "42"
     assert decoded["exp"] - decoded["iat"] == config.token_ttl_seconds
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
+
+
+def test_issued_tokens_name_their_key_without_revealing_it(config):
+    token, _ = issue_token(config, 42)
+    kid = jwt.get_unverified_header(token)["kid"]
+    assert kid == key_id(config.jwt_secret)
+    assert config.jwt_secret not in kid and len(kid) == 16
+
+
+OLD_SECRET = "the secret before the rotation, 32 bytes or more"
+NEW_SECRET = "the secret after the rotation, also 32 bytes or more"
+
+
+def test_a_rotated_secret_keeps_its_tokens_valid_while_it_is_listed_as_previous(person, config):
+    before = dataclasses.replace(config, jwt_secret=OLD_SECRET)
+    during = dataclasses.replace(config, jwt_secret=NEW_SECRET, jwt_previous_secrets=(OLD_SECRET,))
+    after = dataclasses.replace(config, jwt_secret=NEW_SECRET)
+    old_token, _ = issue_token(before, person.id)
+    new_token, _ = issue_token(during, person.id)
+    assert jwt.get_unverified_header(new_token)["kid"] == key_id(NEW_SECRET)
+
+    assert decode_token(during, old_token)["user_id"] == person.id
+    assert decode_token(during, new_token)["user_id"] == person.id
+    assert decode_token(after, new_token)["user_id"] == person.id
+    with pytest.raises(Unauthorized) as refused:
+        decode_token(after, old_token)
+    assert refused.value.code == "invalid_token"
+    with pytest.raises(Unauthorized):  # the new key does not verify under the old name
+        decode_token(after, jwt.encode(jwt.decode(new_token, options={"verify_signature": False}), NEW_SECRET,
+                                       algorithm="HS256", headers={"kid": key_id(OLD_SECRET)}))
+
+
+@pytest.mark.parametrize("kid", ["0123456789abcdef", 7, ["a"], ""])
+def test_a_token_naming_a_key_we_do_not_have_is_401(person, config, kid):
+    now = int(time.time())
+    claims = {"sub": str(person.id), "jti": "x", "iat": now, "exp": now + 600}
+    # Signed by hand: pyjwt refuses to write a kid that is not a string.
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{b64(claims)}"
+    signature = hmac.new(config.jwt_secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    token = f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+    response = person.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_token"
+
+
+def test_a_token_from_before_kids_is_verified_with_the_current_key(person, config):
+    claims = jwt.decode(person.token, options={"verify_signature": False})
+    token = jwt.encode(claims, config.jwt_secret, algorithm="HS256")
+    assert "kid" not in jwt.get_unverified_header(token)
+    assert person.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
