@@ -1,9 +1,9 @@
 """auth_service's HTTP routes: parse the body, call an action, shape the answer."""
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, g, jsonify, request
 
 from shared.errors import BadRequest
 from shared.tokens import clear_session_cookie, login_required, set_session_cookie
-from shared.validation import USERNAME_CHARACTERS, USERNAME_LENGTH, could_be_username, json_object, text_field
+from shared.validation import USERNAME_CHARACTERS, USERNAME_LENGTH, json_object, text_field
 
 from auth_service import actions
 
@@ -33,7 +33,7 @@ def register():
     body = json_object()
     username = _new_username(body)
     password = text_field(body, "password", min_length=PASSWORD_LENGTH[0], max_length=PASSWORD_LENGTH[1])
-    user = actions.do_register(_hasher(), username, password)
+    user = actions.do_register(_config(), _hasher(), username, password, request.remote_addr)
     return jsonify(user), 201
 
 
@@ -44,7 +44,7 @@ def login():
     username = text_field(body, "username", min_length=1, max_length=256)
     password = text_field(body, "password", min_length=1, max_length=1024)
     config = _config()
-    token, _claims = actions.do_login(config, _hasher(), username if could_be_username(username) else None, password)
+    token, _claims = actions.do_login(config, _hasher(), username, password, request.remote_addr)
     response = jsonify(
         {"access_token": token, "token_type": "bearer", "expires_in": config.token_ttl_seconds}
     )

@@ -46,3 +46,36 @@ def revoke_token(cursor, jti, user_id, expires_at):
 
 def prune_expired_revocations(cursor):
     cursor.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
+
+
+def count_attempt(cursor, key, window_seconds):
+    """One more attempt for `key` in the current window: (attempts so far, seconds until the window ends)."""
+    cursor.execute(
+        """
+        INSERT INTO attempt_counters AS counter (key, window_ends, attempts)
+        VALUES (%(key)s,
+                to_timestamp((floor(extract(epoch FROM now()) / %(window)s) + 1) * %(window)s),
+                1)
+        ON CONFLICT (key, window_ends) DO UPDATE SET attempts = counter.attempts + 1
+        RETURNING attempts, extract(epoch FROM window_ends - now())::float AS seconds_left
+        """,
+        {"key": key, "window": window_seconds},
+    )
+    return cursor.fetchone()
+
+
+def attempts_so_far(cursor, key):
+    """(attempts, seconds until the window ends) of `key`'s current window, or None if it has none."""
+    cursor.execute(
+        """
+        SELECT attempts, extract(epoch FROM window_ends - now())::float AS seconds_left
+        FROM attempt_counters WHERE key = %(key)s AND window_ends > now()
+        ORDER BY window_ends DESC LIMIT 1
+        """,
+        {"key": key},
+    )
+    return cursor.fetchone()
+
+
+def prune_past_attempt_windows(cursor):
+    cursor.execute("DELETE FROM attempt_counters WHERE window_ends <= now()")

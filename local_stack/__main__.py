@@ -115,7 +115,8 @@ def main():
         apply_migrations(config.database_url)
         ensure_redis(stack, redis_url, data_dir)
 
-        env = {**os.environ, "DATABASE_URL": config.database_url, "REDIS_URL": redis_url}
+        # The services listen on 127.0.0.1 behind nginx, which adds the client's address to X-Forwarded-For.
+        env = {**os.environ, "DATABASE_URL": config.database_url, "REDIS_URL": redis_url, "TRUSTED_PROXY_HOPS": "1"}
         ports = {"auth_service": [free_port()], "user_service": [free_port()],
                  "ws_service": [free_port() for _ in range(replicas)]}
         for service, service_ports in ports.items():

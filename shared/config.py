@@ -49,6 +49,14 @@ class Config:
     cookie_name: str = "parley_token"
     cookie_secure: bool = False
     max_body_bytes: int = 64 * 1024
+    # Proxies in front that append to X-Forwarded-For (nginx: 1). 0 trusts no such header, since a
+    # client could then send any address it likes.
+    trusted_proxy_hops: int = 0
+    # auth_service, per window; 0 turns a limit off.
+    auth_limit_window_seconds: int = 15 * 60
+    login_attempts_per_address: int = 100
+    login_failures_per_username: int = 10
+    registrations_per_address: int = 20
     db_pool_size: int = 10
     db_acquire_timeout_seconds: float = 5.0
     # bcrypt at cost 12 takes about 250 ms of one core; more threads than cores only queue.
@@ -84,6 +92,11 @@ class Config:
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
             cookie_secure=_bool(environ, "COOKIE_SECURE", env == "production"),
             max_body_bytes=_int(environ, "MAX_BODY_BYTES", cls.max_body_bytes),
+            trusted_proxy_hops=_int(environ, "TRUSTED_PROXY_HOPS", cls.trusted_proxy_hops),
+            auth_limit_window_seconds=_int(environ, "AUTH_LIMIT_WINDOW_SECONDS", cls.auth_limit_window_seconds),
+            login_attempts_per_address=_int(environ, "LOGIN_ATTEMPTS_PER_ADDRESS", cls.login_attempts_per_address),
+            login_failures_per_username=_int(environ, "LOGIN_FAILURES_PER_USERNAME", cls.login_failures_per_username),
+            registrations_per_address=_int(environ, "REGISTRATIONS_PER_ADDRESS", cls.registrations_per_address),
             db_pool_size=_int(environ, "DB_POOL_SIZE", cls.db_pool_size),
             password_hash_threads=_int(environ, "PASSWORD_HASH_THREADS", os.cpu_count() or 1),
             allowed_origins=tuple(o.strip() for o in environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()),

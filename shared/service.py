@@ -10,6 +10,7 @@ from importlib import resources
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import db, metrics
 from shared.config import Config
@@ -41,6 +42,8 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     app.extensions["parley_health_checks"] = {"database": _database_answers}
     register_error_handlers(app)
     app.after_request(_pass_request_id)
+    if config.trusted_proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxy_hops)
     db.init_app(app, config)
     metrics.init_app(app, service_name)
     blueprint = _service_blueprint(service_name, _openapi_document(package, path_prefixes))

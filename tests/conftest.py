@@ -133,6 +133,12 @@ def config(database_url):
     return Config(database_url=database_url)
 
 
+# The suite registers hundreds of people from one address into databases its servers share; the
+# login and registration limits are tested on servers of their own (tests/auth_service/test_limits.py).
+NO_AUTH_LIMITS = {"LOGIN_ATTEMPTS_PER_ADDRESS": "0", "LOGIN_FAILURES_PER_USERNAME": "0",
+                  "REGISTRATIONS_PER_ADDRESS": "0"}
+
+
 class RunningServer:
     """A `python -m all_in_one` process, as `make run` starts it."""
 
@@ -143,7 +149,7 @@ class RunningServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "all_in_one"],
             cwd=REPO,
-            env={**os.environ, **env, "PORT": str(self.port)},
+            env={**os.environ, **NO_AUTH_LIMITS, **env, "PORT": str(self.port)},
             stdout=self._output,
             stderr=subprocess.STDOUT,
         )
@@ -167,7 +173,7 @@ class GunicornService:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{self.port}",
              *extra_args, f"{service}.wsgi:app"],
-            cwd=REPO, env={**os.environ, **env}, stdout=self._output, stderr=subprocess.STDOUT)
+            cwd=REPO, env={**os.environ, **NO_AUTH_LIMITS, **env}, stdout=self._output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
             assert self.process.poll() is None, f"gunicorn {service} exited"

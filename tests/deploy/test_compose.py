@@ -68,6 +68,7 @@ def test_production_settings_and_a_required_secret(compose):
         assert environment["JWT_SECRET"].startswith("${JWT_SECRET:?")
         assert environment["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["DATABASE_URL"]
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
+        assert environment["TRUSTED_PROXY_HOPS"] == "1"  # nginx's X-Forwarded-For names the client
 
 
 def test_nginx_upstreams_are_the_compose_service_names(compose):

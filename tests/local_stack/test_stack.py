@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from all_in_one.gateway import WEB_SECURITY_HEADERS
-from tests.conftest import REPO, Person, RedisServer, free_port
+from tests.conftest import NO_AUTH_LIMITS, REPO, Person, RedisServer, free_port
 from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
 
 
@@ -27,7 +27,7 @@ def stack(database_url, tmp_path_factory):
         [sys.executable, "-m", "local_stack"], cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
         env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PORT": str(port),
              "WS_REPLICAS": "2", "PARLEY_DATA_DIR": str(folder / "data"), "MESSAGE_RATE_PER_SECOND": "1000",
-             "MESSAGE_BURST": "1000"})
+             "MESSAGE_BURST": "1000", **NO_AUTH_LIMITS})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
