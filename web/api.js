@@ -5,6 +5,8 @@ const MESSAGES = {
   room_name_taken: "A room with that name exists already.",
   rate_limited: "You are sending too fast. Wait a moment.",
   too_long: "That is too long.",
+  token_revoked: "You were logged out. Log in again.",
+  token_expired: "Your session has expired. Log in again.",
 };
 
 export class ApiError extends Error {

@@ -64,6 +64,10 @@ async function openRoom(summary) {
     onPresence: (clients) => $("#online").replaceChildren(...clients.map((user) => element("li", user.username))),
     onState: (text) => { $("#connection").textContent = text; },
     onError: (frame) => say(plainWords(frame.code, frame.message)),
+    onSessionEnded: async (frame) => {
+      await showSession();
+      say(plainWords(frame.code, frame.message));
+    },
   });
   room = { id: summary.id, name: summary.name, connection, firstSeq: null };
   await connection.open();

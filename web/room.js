@@ -2,10 +2,14 @@
 // backoff and filling any gap in seq from the history route. Each stored event is applied once.
 import { api } from "./api.js";
 
+// Sent just before the server closes a socket whose token was revoked, expired or lost its user.
+const SESSION_ENDED = new Set(["token_revoked", "token_expired"]);
+
 export class RoomConnection {
   constructor(roomId, handlers) {
     this.roomId = roomId;
-    this.handlers = handlers; // onEvent(event), onPresence(clients), onState(text), onError(frame)
+    // onEvent(event), onPresence(clients), onState(text), onError(frame), onSessionEnded(frame)
+    this.handlers = handlers;
     this.lastSeq = 0;
     this.clients = new Map();
     this.closed = false;
@@ -46,6 +50,9 @@ export class RoomConnection {
     } else if (frame.type === "leave") {
       this.clients.delete(frame.user.id);
       this.handlers.onPresence([...this.clients.values()]);
+    } else if (frame.type === "error" && SESSION_ENDED.has(frame.code)) {
+      this.closed = true; // reconnecting with a dead token would only be refused
+      this.handlers.onSessionEnded(frame);
     } else if (frame.type === "error") {
       this.handlers.onError(frame);
     } else if (frame.seq !== undefined) {

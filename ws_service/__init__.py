@@ -27,7 +27,11 @@ def create_app(config=None):
         with app.app_context():
             return actions.fetch_events_after(room_id, after_seq, limit)
 
-    hub = RoomHub(fetch_events, config.ws_connections_per_user)
+    def find_ended_sessions(sessions):
+        with app.app_context():
+            return actions.ended_sessions(sessions)
+
+    hub = RoomHub(fetch_events, config.ws_connections_per_user, find_ended_sessions)
     if config.redis_url:
         broker = RedisBroker(hub, config.redis_url, config.presence_ttl_seconds)
         app.extensions["parley_health_checks"]["broker"] = broker.check

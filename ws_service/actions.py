@@ -140,6 +140,12 @@ def open_room_socket(room_id, user_id):
     return room
 
 
+def ended_sessions(sessions):
+    """Of the (token id, user id) pairs of open sockets, the token ids revoked or whose user is gone."""
+    with db.autocommit() as cursor:
+        return storage.ended_sessions(cursor, sessions)
+
+
 def current_last_seq(room_id):
     with db.autocommit() as cursor:
         room = storage.find_room_for(cursor, room_id, None)

@@ -74,10 +74,13 @@ class SerialisedSocket:
 
 
 class Connection:
-    def __init__(self, ws, room_id, user, outbox_size, fetch_events):
+    def __init__(self, ws, room_id, user, token_claims, outbox_size, fetch_events):
         self.ws = ws
         self.room_id = room_id
         self.user = user
+        # The token the socket was opened with: the hub closes it once that expires or is revoked.
+        self.token_id = token_claims["jti"]
+        self.token_expires_at = token_claims["exp"]
         self._outbox = Queue(maxsize=outbox_size)
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event]
         self._cursor = None  # seq of the last stored event the client has; None until hello is sent

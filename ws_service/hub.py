@@ -6,6 +6,7 @@ published is there to receive it). Nothing else reads or changes its maps; the p
 to each room are published as immutable snapshots for readers.
 """
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 # How long an event may wait for the seq before it (published a moment later by another
 # greenlet or process) before the hub reads the missing ones from the database.
 GAP_WAIT_SECONDS = 0.25
-# How often idle sockets' writers are let go (see Connection.park_if_idle).
-PARK_IDLE_WRITERS_SECONDS = 5
+# How often idle sockets' writers are let go (see Connection.park_if_idle), and sockets whose token
+# has expired, been revoked (logout) or lost its user (account deleted) are closed.
+SWEEP_SECONDS = 5
 
 
 @dataclass
@@ -35,8 +37,9 @@ class RoomState:
 
 
 class RoomHub:
-    def __init__(self, fetch_events, max_connections_per_user):
+    def __init__(self, fetch_events, max_connections_per_user, find_ended_sessions):
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event], from the database
+        self._find_ended_sessions = find_ended_sessions  # [(jti, user_id)] -> {jti no longer valid}
         self._max_per_user = max_connections_per_user
         self._inbox = Queue()
         self._rooms = {}
@@ -50,7 +53,7 @@ class RoomHub:
         """Run the hub; `broker` hears of presence changes, for the other processes."""
         self._broker = broker
         self._greenlet = gevent.spawn(self._run)
-        gevent.spawn(self._park_idle_writers_now_and_then)
+        gevent.spawn(self._sweep_now_and_then)
 
     # -- the channels ---------------------------------------------------------------------------
 
@@ -78,6 +81,10 @@ class RoomHub:
         """Read what the rooms may have missed (a broker outage) from the database."""
         self._inbox.put(("resync", room_ids))
 
+    def check_sessions(self):
+        """Close the sockets whose token has expired, been revoked or lost its user."""
+        self._inbox.put(("check_sessions", None))
+
     def shut_down(self, code=1001, reason="The server is going away"):
         self._inbox.put(("shut_down", (code, reason)))
 
@@ -94,10 +101,11 @@ class RoomHub:
         """Who is connected to the room now: a snapshot, one entry per user."""
         return self._presence.get(room_id, ())
 
-    def _park_idle_writers_now_and_then(self):
+    def _sweep_now_and_then(self):
         while True:
-            gevent.sleep(PARK_IDLE_WRITERS_SECONDS)
+            gevent.sleep(SWEEP_SECONDS)
             self._inbox.put(("park_idle_writers", None))
+            self.check_sessions()
 
     # -- the hub's own greenlet -----------------------------------------------------------------
 
@@ -108,6 +116,7 @@ class RoomHub:
             "wait": self._on_wait, "unwait": self._on_unwait, "gap_filled": self._on_gap_filled,
             "resync": self._on_resync, "caught_up": self._on_caught_up,
             "park_idle_writers": self._on_park_idle_writers,
+            "check_sessions": self._on_check_sessions, "sessions_ended": self._on_sessions_ended,
         }
         for kind, payload in self._inbox:
             try:
@@ -273,6 +282,39 @@ class RoomHub:
         for room in self._rooms.values():
             for connection in room.connections:
                 connection.park_if_idle()
+
+    def _on_check_sessions(self, _):
+        now = time.time()
+        alive = {}
+        for room in self._rooms.values():
+            for connection in list(room.connections):
+                if connection.token_expires_at <= now:
+                    self._end_session(connection, "token_expired", "The access token has expired; log in again.")
+                else:
+                    alive[connection.token_id] = connection.user["id"]
+        if alive:
+            gevent.spawn(self._find_ended, list(alive.items()))
+
+    def _find_ended(self, sessions):
+        """Runs in its own greenlet, so that the hub never waits on the database."""
+        try:
+            ended = self._find_ended_sessions(sessions)
+        except Exception:
+            log.exception("could not check %d sessions; next sweep tries again", len(sessions))
+            return
+        if ended:
+            self._inbox.put(("sessions_ended", ended))
+
+    def _on_sessions_ended(self, token_ids):
+        for room in self._rooms.values():
+            for connection in list(room.connections):
+                if connection.token_id in token_ids:
+                    self._end_session(connection, "token_revoked", "The access token has been revoked; log in again.")
+
+    @staticmethod
+    def _end_session(connection, code, message):
+        connection.send_event({"type": "error", "code": code, "message": message})
+        connection.finish(1008, message[:100])
 
     def _on_wait(self, payload):
         room_id, event = payload

@@ -218,3 +218,17 @@ def find_sent_event(cursor, room_id, user_id, client_id):
         {"room_id": room_id, "user_id": user_id, "client_id": client_id},
     )
     return cursor.fetchone()
+
+
+def ended_sessions(cursor, sessions):
+    """The token ids among `sessions` ((jti, user_id) pairs) revoked, or whose user no longer exists."""
+    cursor.execute(
+        """
+        SELECT s.jti
+          FROM unnest(%(jtis)s::text[], %(user_ids)s::bigint[]) AS s (jti, user_id)
+         WHERE EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = s.jti)
+            OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id)
+        """,
+        {"jtis": [jti for jti, _ in sessions], "user_ids": [user_id for _, user_id in sessions]},
+    )
+    return {row["jti"] for row in cursor.fetchall()}

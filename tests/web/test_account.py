@@ -4,6 +4,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.web.conftest import screenshot
+from ws_service.hub import SWEEP_SECONDS
 
 
 def fill_credentials(page, username, password):
@@ -61,3 +62,21 @@ def test_the_page_fits_a_phone(page_at):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(page.get_by_role("button", name="Register")).to_be_visible()
     screenshot(page, "login-phone")
+
+
+def test_a_session_ended_elsewhere_takes_the_page_back_to_the_login_form(page_at, new_person):
+    person = new_person().register()
+    page = page_at()
+    fill_credentials(page, person.username, person.password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Room name").fill(f"Alone {uuid.uuid4().hex[:6]}")
+    page.get_by_role("button", name="Create room").click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+
+    # The same session ended from another place (another tab, a stolen token revoked by logout).
+    person.token = next(c["value"] for c in page.context.cookies() if c["name"] == "parley_token")
+    assert person.post("/auth/logout").status_code == 202
+    expect(page.get_by_role("alert")).to_have_text("You were logged out. Log in again.",
+                                                   timeout=(2 * SWEEP_SECONDS + 5) * 1000)
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    expect(page.get_by_text("Reconnecting…")).to_have_count(0)

@@ -42,7 +42,8 @@ def message(seq):
 
 def test_an_idle_writer_is_let_go_and_the_next_frame_starts_another():
     ws = RecordingWebSocket()
-    connection = Connection(ws, 1, {"id": 1, "username": "a"}, 10, fetch_events=lambda *args: [])
+    connection = Connection(ws, 1, {"id": 1, "username": "a"}, {"jti": "j", "exp": 2**31}, 10,
+                            fetch_events=lambda *args: [])
     connection.start_writer({"type": "hello"}, 0, 0)
     gevent.sleep(0.01)
     assert connection._writer is None, "a socket with nothing to write holds no writer"

@@ -1,6 +1,7 @@
 """The hub on its own: order, gaps, presence and slow receivers, with recording receivers in
 place of sockets."""
 import json
+import time
 
 import gevent
 import pytest
@@ -11,9 +12,11 @@ from ws_service.hub import GAP_WAIT_SECONDS, RoomHub
 
 
 class RecordingConnection:
-    def __init__(self, room_id, user_id, capacity=1000):
+    def __init__(self, room_id, user_id, capacity=1000, token_id=None, token_expires_at=None):
         self.room_id = room_id
         self.user = {"id": user_id, "username": f"user{user_id}"}
+        self.token_id = token_id or f"token-of-{user_id}"
+        self.token_expires_at = token_expires_at or time.time() + 3600
         self.frames = []
         self.wire = {}  # seq -> the frame's bytes as given
         self.capacity = capacity
@@ -28,6 +31,9 @@ class RecordingConnection:
 
     def close(self, code, reason):
         self.closed_with = code
+
+    def send_event(self, event):
+        self.frames.append((None, json.dumps(event)))
 
     def park_if_idle(self):
         pass
@@ -60,11 +66,20 @@ def stored():
 
 
 @pytest.fixture
-def hub(stored):
+def revoked():
+    """The token ids the database knows as revoked."""
+    return set()
+
+
+@pytest.fixture
+def hub(stored, revoked):
     def fetch_events(room_id, after_seq, limit):
         return [e for e in stored.get(room_id, []) if e["seq"] > after_seq][:limit]
 
-    running = RoomHub(fetch_events, max_connections_per_user=2)
+    def find_ended_sessions(sessions):
+        return {jti for jti, _user_id in sessions if jti in revoked}
+
+    running = RoomHub(fetch_events, max_connections_per_user=2, find_ended_sessions=find_ended_sessions)
     running.start(InMemoryBroker(running))
     return running
 
@@ -155,3 +170,30 @@ def test_a_long_poll_waiter_is_woken_by_a_stored_event_of_its_room(hub):
 def test_frames_carry_events_of_any_length_whole(size):
     event = {"type": "message", "content": "x" * size}
     assert json.loads(text_of(text_frame(event))) == event
+
+
+def test_a_socket_whose_token_expired_is_closed_with_its_reason(hub):
+    expired = RecordingConnection(1, 10, token_expires_at=time.time() - 1)
+    valid = RecordingConnection(1, 11)
+    for connection in (expired, valid):
+        hub.register(connection).get()
+    hub.check_sessions()
+    settle()
+    assert expired.closed_with == 1008
+    assert json.loads(expired.frames[-1][1])["code"] == "token_expired"
+    assert valid.closed_with is None
+
+
+def test_a_socket_whose_token_was_revoked_is_closed_at_the_next_check(hub, revoked):
+    first, second = RecordingConnection(1, 10, token_id="a"), RecordingConnection(2, 10, token_id="b")
+    for connection in (first, second):
+        hub.register(connection).get()
+    hub.check_sessions()
+    settle()
+    assert first.closed_with is None and second.closed_with is None
+    revoked.add("b")
+    hub.check_sessions()
+    settle()
+    assert first.closed_with is None
+    assert second.closed_with == 1008
+    assert json.loads(second.frames[-1][1])["code"] == "token_revoked"
