@@ -5,13 +5,14 @@ from shared.cooperative import make_cooperative
 make_cooperative()
 
 import dataclasses  # noqa: E402  (everything below runs patched, on purpose)
+import json  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 import gevent.pool  # noqa: E402
-from gevent.pywsgi import WSGIServer  # noqa: E402
+from gevent.pywsgi import WSGIHandler, WSGIServer  # noqa: E402
 
 from all_in_one.embedded_postgres import start_embedded_postgres  # noqa: E402
 from all_in_one.gateway import create_app  # noqa: E402
@@ -21,6 +22,28 @@ from shared.config import Config  # noqa: E402
 log = logging.getLogger("all_in_one")
 
 SHUTDOWN_GRACE_SECONDS = 5
+
+
+def _envelope_response(status, code, message):
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    return (f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+# What gevent answers itself, before any app sees the request, in the contract's envelope instead
+# of an empty body (as nginx's error_page does in the microservices deployment).
+REFUSALS = {
+    "400": _envelope_response("400 Bad Request", "bad_request", "The request could not be read as HTTP."),
+    "414": _envelope_response("414 Request URI Too Long", "uri_too_long", "The request line is longer than 8 KiB."),
+}
+
+
+class EnvelopeErrorsHandler(WSGIHandler):
+    def handle_one_request(self):
+        result = super().handle_one_request()
+        if isinstance(result, tuple) and result[0] in REFUSALS:
+            return result[0], REFUSALS[result[0]]
+        return result
 
 
 def main():
@@ -34,7 +57,8 @@ def main():
 
     gateway, ws_app = create_app(config)
     # A pool, not bare greenlets, so that stop() waits for the requests and sockets in flight.
-    server = WSGIServer((config.host, config.port), gateway, spawn=gevent.pool.Pool())
+    server = WSGIServer((config.host, config.port), gateway, spawn=gevent.pool.Pool(),
+                        handler_class=EnvelopeErrorsHandler)
 
     stopped = gevent.event.Event()
 

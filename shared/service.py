@@ -62,6 +62,10 @@ def _openapi_document(package, path_prefixes):
     components = document.setdefault("components", {})
     for section, entries in common["components"].items():
         components.setdefault(section, {}).update(entries)
+    # The server refuses an overlong request line before any route sees it, whatever the route.
+    for item in document["paths"].values():
+        for operation in item.values():
+            operation["responses"].setdefault("414", {"$ref": "#/components/responses/UriTooLong"})
     return document
 
 

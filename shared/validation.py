@@ -62,9 +62,10 @@ INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
 def int_arg(name, *, default=None, minimum=None, maximum=None):
-    """Query parameter `name` as an int within bounds, `default` when absent, or 400."""
+    """Query parameter `name` as an int within bounds, `default` when absent, or 400 (an empty
+    value too, as the documents say: an integer or nothing)."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not INTEGER.fullmatch(raw):
         raise BadRequest(f"'{name}' must be an integer.", code="invalid_parameter")

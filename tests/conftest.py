@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -35,6 +36,13 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def raw_http(url, data):
+    """What the server at `url` answers to `data` sent as is, up to its closing the connection."""
+    with socket.create_connection((urlsplit(url).hostname, urlsplit(url).port), timeout=10) as connection:
+        connection.sendall(data)
+        return b"".join(iter(lambda: connection.recv(65536), b""))
 
 
 def database_url_named(admin_url, name):

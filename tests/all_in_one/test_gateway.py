@@ -5,6 +5,7 @@ import pytest
 import requests
 
 from all_in_one.gateway import WEB_SECURITY_HEADERS
+from tests.conftest import raw_http
 
 SERVICES = {"/auth": "auth_service", "/users": "user_service", "/ws": "ws_service"}
 
@@ -71,3 +72,11 @@ def test_a_bare_prefix_moves_to_the_slashed_one(base_url, prefix):
     response = requests.get(f"{base_url}{prefix}", allow_redirects=False)
     assert response.status_code == 301
     assert response.headers["Location"].endswith(f"{prefix}/")
+
+
+def test_what_the_server_refuses_before_any_route_gets_the_envelope_too(base_url):
+    overlong = requests.get(f"{base_url}/ws/getRooms?q={'x' * 9000}")
+    assert overlong.status_code == 414
+    assert overlong.json()["error"]["code"] == "uri_too_long"
+    garbled = raw_http(base_url, b"NOT HTTP AT ALL\r\n\r\n")
+    assert garbled.startswith(b"HTTP/1.1 400") and b'"code": "bad_request"' in garbled

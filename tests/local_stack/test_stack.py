@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from all_in_one.gateway import WEB_SECURITY_HEADERS
-from tests.conftest import NO_AUTH_LIMITS, REPO, Person, RedisServer, free_port
+from tests.conftest import NO_AUTH_LIMITS, REPO, Person, RedisServer, free_port, raw_http
 from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
 
 
@@ -84,6 +84,11 @@ def test_nginx_answers_its_own_errors_with_the_envelope(stack):
     missing = requests.get(f"{stack['url']}/no-such-file.js")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
+    overlong = requests.get(f"{stack['url']}/ws/getRooms?q={'x' * 9000}")
+    assert overlong.status_code == 414
+    assert overlong.json()["error"]["code"] == "uri_too_long"
+    garbled = raw_http(stack["url"], b"NOT HTTP AT ALL\r\n\r\n")
+    assert garbled.startswith(b"HTTP/1.1 400") and b'"code":"bad_request"' in garbled
 
 
 def test_websockets_through_nginx_reach_each_other_across_replicas(stack):
