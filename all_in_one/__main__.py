@@ -17,6 +17,7 @@ from gevent.pywsgi import WSGIHandler, WSGIServer  # noqa: E402
 from all_in_one.embedded_postgres import start_embedded_postgres  # noqa: E402
 from all_in_one.gateway import create_app  # noqa: E402
 from db.migrate import apply_migrations  # noqa: E402
+from shared import logs  # noqa: E402
 from shared.config import Config  # noqa: E402
 
 log = logging.getLogger("all_in_one")
@@ -47,7 +48,7 @@ class EnvelopeErrorsHandler(WSGIHandler):
 
 
 def main():
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("all_in_one")
     config = Config.from_env()
     embedded = None  # held until main() returns: the embedded PostgreSQL stops with it
     if not config.database_url:
@@ -57,8 +58,9 @@ def main():
 
     gateway, ws_app = create_app(config)
     # A pool, not bare greenlets, so that stop() waits for the requests and sockets in flight.
+    # No access log of gevent's: each service logs its requests as JSON (shared/logs.py).
     server = WSGIServer((config.host, config.port), gateway, spawn=gevent.pool.Pool(),
-                        handler_class=EnvelopeErrorsHandler)
+                        handler_class=EnvelopeErrorsHandler, log=None, error_log=logging.getLogger("all_in_one.server"))
 
     stopped = gevent.event.Event()
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psycopg2
 
+from shared import logs
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -71,7 +73,7 @@ def apply_migrations(dsn):
 
 
 def main():
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logs.configure("migrate")
     dsn = os.environ.get("DATABASE_URL")
     if not dsn:
         sys.exit("DATABASE_URL is not set")

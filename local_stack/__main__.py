@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from all_in_one.embedded_postgres import start_embedded_postgres
 from db.migrate import apply_migrations
 from local_stack.nginx_config import write_config
+from shared import logs
 from shared.config import Config
 
 log = logging.getLogger("local_stack")
@@ -99,7 +100,7 @@ def ensure_redis(stack, redis_url, data_dir):
 
 
 def main():
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("local_stack")
     config = Config.from_env()
     replicas = int(os.environ.get("WS_REPLICAS", "2"))
     redis_url = config.redis_url or "redis://127.0.0.1:6379/0"

@@ -1,18 +1,16 @@
 """What every Parley service is built on: the Flask app with its config, database pool, error
-envelope, JSON dates, metrics, and the routes each service answers (`/`, `/healthz`,
+envelope, JSON dates, request ids and logs, metrics, and the routes each service answers (`/`, `/healthz`,
 `/openapi.json`, `/metrics`).
 """
 import datetime
 import json
-import re
-import uuid
 from importlib import resources
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import db, metrics
+from shared import db, logs, metrics
 from shared.config import Config
 from shared.errors import ServiceUnavailable, register_error_handlers
 from shared.validation import IdConverter
@@ -41,7 +39,7 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.extensions["parley_health_checks"] = {"database": _database_answers}
     register_error_handlers(app)
-    app.after_request(_pass_request_id)
+    logs.init_app(app, service_name)
     if config.trusted_proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxy_hops)
     db.init_app(app, config)
@@ -67,17 +65,6 @@ def _openapi_document(package, path_prefixes):
         for operation in item.values():
             operation["responses"].setdefault("414", {"$ref": "#/components/responses/UriTooLong"})
     return document
-
-
-REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
-
-
-def _pass_request_id(response):
-    """The gateway's X-Request-ID (nginx's $request_id) back on the answer, or one of our own,
-    so that a request can be followed through the logs of nginx and of the service."""
-    incoming = request.headers.get("X-Request-ID", "")
-    response.headers["X-Request-ID"] = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-    return response
 
 
 def _database_answers():

@@ -45,6 +45,14 @@ def raw_http(url, data):
         return b"".join(iter(lambda: connection.recv(65536), b""))
 
 
+def assert_no_secret_in(log_lines, person, *other_secrets):
+    """Neither `person`'s password nor their token (whole, or its signature alone) is in any line."""
+    secrets = [person.password, person.token, person.token.split(".")[2], *other_secrets]
+    for line in log_lines:
+        for secret in secrets:
+            assert secret not in line, f"a secret reached the log: {line[:300]}"
+
+
 def database_url_named(admin_url, name):
     """`admin_url` with its database replaced by `name`."""
     params = psycopg2.extensions.parse_dsn(admin_url)
@@ -153,6 +161,7 @@ class RunningServer:
     def __init__(self, env, output_path, port=None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.output_path = Path(output_path)
         self._output = open(output_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "all_in_one"],

@@ -1,5 +1,6 @@
 """`make stack`'s process tree for real: nginx with the repo's config in front of gunicorn
 processes, two ws_service replicas sharing Redis."""
+import json
 import os
 import re
 import signal
@@ -7,13 +8,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
 from all_in_one.gateway import WEB_SECURITY_HEADERS
-from tests.conftest import NO_AUTH_LIMITS, REPO, Person, RedisServer, free_port, raw_http
+from tests.conftest import NO_AUTH_LIMITS, REPO, Person, RedisServer, assert_no_secret_in, free_port, raw_http
 from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
 
 
@@ -22,7 +24,8 @@ def stack(database_url, tmp_path_factory):
     folder = tmp_path_factory.mktemp("stack")
     redis_server = RedisServer(folder / "redis.log")
     port = free_port()
-    output = open(folder / "stack.log", "wb")
+    # Appending: nginx opens /dev/stdout anew (O_APPEND), and a shared offset would write over its lines.
+    output = open(folder / "stack.log", "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "local_stack"], cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
         env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PORT": str(port),
@@ -129,12 +132,20 @@ def test_a_killed_replica_loses_no_message_and_its_clients_reconnect_through_ngi
         assert follower.wait_for(total) == stored
 
 
-def test_no_token_ever_reaches_a_log(stack):
-    person = Person(stack["url"]).register().login()
-    person.get("/auth/me")
+def test_logs_are_json_lines_that_follow_a_request_from_nginx_to_the_service_and_hold_no_secret(stack):
+    person = Person(stack["url"], password=f"secret-{uuid.uuid4().hex}").register().login()
+    me = person.get("/auth/me")
     person.get("/users/feed", cookies={"parley_token": person.token})
+    wrong = f"wrong-{uuid.uuid4().hex}"
+    assert requests.post(f"{stack['url']}/auth/login", json={"username": person.username, "password": wrong}).status_code == 401
     time.sleep(0.5)
-    logs = Path(stack["log"]).read_text(errors="replace")
-    assert "/auth/me" in logs  # the access log is there
-    assert person.token not in logs
-    assert person.token.split(".")[2] not in logs
+    lines = Path(stack["log"]).read_text(errors="replace").splitlines()
+    assert_no_secret_in(lines, person, wrong)
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    by_id = [entry for entry in entries if entry.get("request_id") == me.headers["X-Request-ID"]]
+    nginx_line = next(entry for entry in by_id if "upstream" in entry)
+    service_line = next(entry for entry in by_id if entry.get("logger") == "parley.access")
+    assert nginx_line["path"] == "/auth/me" and nginx_line["status"] == 200
+    assert (service_line["process"], service_line["path"], service_line["status"], service_line["user_id"]) == (
+        "auth_service", "/me", 200, person.id)  # nginx passes the path without its /auth prefix
+
