@@ -1,15 +1,17 @@
-"""Faults with several ws_service processes: a process killed under traffic, Redis restarted.
-Each test ends by comparing every client's events with the stored history: nothing lost,
+"""Faults with several ws_service processes under traffic: a process killed, Redis restarted,
+PostgreSQL restarted. Each test ends by comparing every client's events with the stored history: nothing lost,
 nothing twice, the same order."""
 import signal
 import threading
 import time
 
+import psycopg2
 import pytest
 import requests
 import websocket
 
-from tests.conftest import GENEROUS_LIMITS, GunicornService, Person, RedisServer, SocketClosed
+from db.migrate import apply_migrations
+from tests.conftest import GENEROUS_LIMITS, GunicornService, Person, RedisServer, RunningServer, SocketClosed
 
 
 @pytest.fixture
@@ -84,8 +86,9 @@ def history(person, room):
     return [(e["seq"], e["id"]) for e in person.get(f"/ws/rooms/{room}/messages?limit=500").json()["events"]]
 
 
-def keep_sending(person, room, count, pause=0.02):
-    """Send `count` messages, retrying each (same client_id, so never twice) until it is stored."""
+def keep_sending(person, room, count, pause=0.02, answers=None):
+    """Send `count` messages, retrying each (same client_id, so never twice) until it is stored.
+    `answers`, if given, collects every status (None: no connection)."""
     sent = 0
     deadline = time.monotonic() + 60
     while sent < count:
@@ -93,10 +96,13 @@ def keep_sending(person, room, count, pause=0.02):
         try:
             response = person.post(f"/ws/rooms/{room}/messages",
                                    json={"content": f"n{sent}", "client_id": f"k{sent}"})
-            if response.status_code in (200, 201):
+            status = response.status_code
+            if status in (200, 201):
                 sent += 1
         except requests.ConnectionError:
-            pass  # the process answering died: try again
+            status = None  # the process answering died: try again
+        if answers is not None:
+            answers.append(status)
         time.sleep(pause)
 
 
@@ -162,3 +168,58 @@ def test_redis_restarted_during_traffic_loses_nothing_and_clients_catch_up(base_
     while requests.get(f"{second.url}/healthz").status_code != 200:
         assert time.monotonic() < deadline, "ws_service did not recover from the Redis restart"
         time.sleep(0.1)
+
+
+@pytest.fixture
+def restartable_postgres(tmp_path):
+    """A PostgreSQL server of the test's own (pgserver), since the test stops and starts it."""
+    import pgserver
+    from pgserver._commands import pg_ctl
+
+    server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    conn = psycopg2.connect(server.get_uri())
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("CREATE DATABASE parley")
+    conn.close()
+    url = server.get_uri("parley")
+    apply_migrations(url)
+    server.stop = lambda: pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+    server.start = server.ensure_postgres_running
+    yield server, url
+    server.cleanup()
+
+
+def test_postgres_restarted_during_traffic_gives_503_meanwhile_and_loses_no_accepted_message(
+        restartable_postgres, redis_server, tmp_path):
+    postgres, url = restartable_postgres
+    env = {"DATABASE_URL": url, "REDIS_URL": redis_server.url, **GENEROUS_LIMITS}
+    gateway = RunningServer(env, tmp_path / "all_in_one.log")
+    processes = [GunicornService("ws_service", env, tmp_path / f"ws{i}.log") for i in range(2)]
+    try:
+        sender = Person(gateway.url, ws_base_url=processes[0].url).register().login()
+        room = sender.create_room()
+        followers = [Follower(Person(gateway.url).register().login(), room, [process.url]) for process in processes]
+        total, answers = 80, []
+        sending = threading.Thread(target=keep_sending, args=(sender, room, total, 0.02, answers))
+        sending.start()
+        while len(followers[1].events) < 15:
+            time.sleep(0.01)
+        postgres.stop()
+        health = requests.get(f"{processes[1].url}/healthz")
+        assert health.status_code == 503 and health.json()["checks"]["database"] == "unavailable"
+        time.sleep(2)
+        postgres.start()
+        sending.join()
+        assert 503 in answers, "no send was refused while the database was down"
+        assert None not in answers, "a process stopped answering instead of saying 503"
+        stored = history(sender, room)
+        assert [seq for seq, _ in stored] == list(range(1, total + 1))
+        for follower in followers:
+            assert follower.wait_for(total) == stored
+        for process in processes:
+            assert requests.get(f"{process.url}/healthz").status_code == 200
+    finally:
+        for process in processes:
+            process.stop()
+        gateway.stop()
