@@ -66,6 +66,10 @@ class RateLimited(ApiError):
 
 class ServiceUnavailable(ApiError):
     status, code, message = 503, "service_unavailable", "A service Parley depends on is down; try again soon."
+    RETRY_AFTER_SECONDS = 5  # as nginx says for an upstream that is down
+
+    def __init__(self, message=None, code=None):
+        super().__init__(message, code, headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)})
 
 
 def error_response(status, code, message, headers=None):

@@ -37,6 +37,7 @@ def test_a_database_outage_gives_503_and_the_service_recovers_by_itself(server_b
     proxy.cut()
     me = person.get("/auth/me")
     assert me.status_code == 503
+    assert me.headers["Retry-After"] == "5"
     assert me.json()["error"]["code"] == "database_unavailable"
     register = requests.post(f"{server.url}/auth/register", json={"username": "during_outage", "password": "whatever1"})
     assert register.status_code == 503
