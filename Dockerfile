@@ -4,7 +4,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
-COPY pyproject.toml ./
+COPY pyproject.toml gunicorn.conf.py ./
 COPY shared ./shared
 COPY db ./db
 COPY auth_service ./auth_service

@@ -14,6 +14,7 @@ import time
 import uuid
 
 from flask import g, has_request_context, request
+from gunicorn import glogging
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 access_log = logging.getLogger("parley.access")
@@ -48,6 +49,16 @@ def configure(process):
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's error log (its start-up lines, a worker's timeout) in the same JSON lines
+    (gunicorn.conf.py names it)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonLines("gunicorn"))
 
 
 def init_app(app, service_name):
