@@ -66,7 +66,7 @@ def test_unfollowing_someone_you_do_not_follow_is_404(person, new_person):
 
 @pytest.mark.parametrize("query, code", [
     ("", "missing_parameter"),
-    ("toFollowId=", "missing_parameter"),
+    ("toFollowId=", "invalid_parameter"),  # present, and not an integer
     ("toFollowId=abc", "invalid_parameter"),
     ("toFollowId=1.5", "invalid_parameter"),
     ("toFollowId=--5", "invalid_parameter"),
