@@ -25,6 +25,15 @@ def parse_json_object(raw):
     return body
 
 
+def choice_field(body, name, choices):
+    """`body[name]`, which must be one of the strings `choices`, or 400."""
+    if name not in body or body[name] is None:
+        raise BadRequest(f"'{name}' is required.", code="missing_field")
+    if not isinstance(body[name], str) or body[name] not in choices:
+        raise BadRequest(f"'{name}' must be one of: {', '.join(choices)}.", code="invalid_choice")
+    return body[name]
+
+
 def text_field(body, name, *, min_length, max_length, strip=False):
     """`body[name]` as a string of `min_length` to `max_length` characters, or 400."""
     if name not in body or body[name] is None:

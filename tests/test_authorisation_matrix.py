@@ -68,6 +68,8 @@ ROOM_ROUTES = [
      {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 200, OWNER: 200}}),
     ("send over HTTP", "POST", "/ws/rooms/{room}/messages", {"content": "hello"},
      {"private": {STRANGER: 404, MEMBER: 201, OWNER: 201}, "public": {STRANGER: 403, MEMBER: 201, OWNER: 201}}),
+    ("mark read", "POST", "/ws/rooms/{room}/read", {"seq": 1},
+     {"private": {STRANGER: 404, MEMBER: 204, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 204, OWNER: 204}}),
 ]
 
 EVERYONE = {STRANGER: None, MEMBER: None, OWNER: None}  # None: the route's own success status
@@ -87,6 +89,11 @@ ACCOUNT_ROUTES = [
     ("feed", "GET", "/users/feed", None, 200),
     ("create room", "POST", "/ws/createRoom", {"name": "room {uuid}"}, 200),
     ("get rooms", "GET", "/ws/getRooms", None, 200),
+    ("open a DM", "POST", "/ws/dm/{target}", None, 200),
+    ("mentions", "GET", "/ws/mentions", None, 200),
+    ("settings", "PATCH", "/users/me/settings", {"dms_from": "everyone"}, 200),
+    ("block", "POST", "/users/block?userId={target}", None, 200),
+    ("unblock", "POST", "/users/unblock?userId={target}", None, 200),
 ]
 PUBLIC_ROUTES = ["/auth/", "/users/", "/ws/", "/auth/openapi.json", "/users/openapi.json", "/ws/openapi.json"]
 

@@ -15,6 +15,11 @@ class NotFollowing(NotFound):
     message = "You do not follow this user."
 
 
+class CannotBlockYourself(Unprocessable):
+    code = "cannot_block_yourself"
+    message = "You cannot block yourself."
+
+
 def _next_key(rows, limit, key):
     """The cursor of the next page: the last row's key when the page is full, else None."""
     return rows[-1][key] if len(rows) == limit else None
@@ -62,6 +67,28 @@ def do_unfollow(follower_id, followee_id):
                 raise UserNotFound()
             raise NotFollowing()
     return {"follower_id": follower_id, "followee_id": followee_id, "following": False}
+
+
+def do_change_settings(user_id, dms_from):
+    with db.transaction() as cursor:
+        return storage.update_dms_from(cursor, user_id, dms_from)
+
+
+def do_block(blocker_id, blocked_id):
+    """Block a user: from now on neither can open a DM with the other or send in the one they have."""
+    if blocker_id == blocked_id:
+        raise CannotBlockYourself()
+    with db.transaction() as cursor:
+        storage.insert_block(cursor, blocker_id, blocked_id)
+    return {"user_id": blocked_id, "blocked": True}
+
+
+def do_unblock(blocker_id, blocked_id):
+    with db.transaction() as cursor:
+        storage.delete_block(cursor, blocker_id, blocked_id)
+        if not storage.user_exists(cursor, blocked_id):
+            raise UserNotFound()
+    return {"user_id": blocked_id, "blocked": False}
 
 
 def do_delete_account(user_id):

@@ -4,8 +4,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from shared.errors import BadRequest, UserNotFound
 from shared.tokens import clear_session_cookie, login_required
 from shared.validation import (
-    MAX_ID, USERNAME_CHARACTERS, USERNAME_LENGTH, could_be_username, id_arg, int_arg, json_object, limit_arg,
-    text_field,
+    MAX_ID, USERNAME_CHARACTERS, USERNAME_LENGTH, choice_field, could_be_username, id_arg, int_arg, json_object,
+    limit_arg, text_field,
 )
 
 from user_service import actions
@@ -68,6 +68,27 @@ def follow():
 @login_required
 def unfollow():
     return jsonify(actions.do_unfollow(g.user["id"], id_arg("toUnfollowId")))
+
+
+DMS_FROM = ("everyone", "following")
+
+
+@bp.patch("/me/settings")
+@login_required
+def change_settings():
+    return jsonify(actions.do_change_settings(g.user["id"], choice_field(json_object(), "dms_from", DMS_FROM)))
+
+
+@bp.post("/block")
+@login_required
+def block():
+    return jsonify(actions.do_block(g.user["id"], id_arg("userId")))
+
+
+@bp.post("/unblock")
+@login_required
+def unblock():
+    return jsonify(actions.do_unblock(g.user["id"], id_arg("userId")))
 
 
 @bp.delete("/delete")

@@ -106,6 +106,30 @@ def delete_follow(cursor, follower_id, followee_id):
     return cursor.rowcount == 1
 
 
+def update_dms_from(cursor, user_id, dms_from):
+    cursor.execute("UPDATE users SET dms_from = %(dms_from)s WHERE id = %(user_id)s RETURNING dms_from",
+                   {"user_id": user_id, "dms_from": dms_from})
+    return cursor.fetchone()
+
+
+def insert_block(cursor, blocker_id, blocked_id):
+    """Block `blocked_id` (again: nothing changes)."""
+    try:
+        cursor.execute(
+            "INSERT INTO blocks (blocker_id, blocked_id) VALUES (%(blocker_id)s, %(blocked_id)s) ON CONFLICT DO NOTHING",
+            {"blocker_id": blocker_id, "blocked_id": blocked_id},
+        )
+    except psycopg2.errors.ForeignKeyViolation as error:
+        if error.diag.constraint_name == "blocks_blocker_id_fkey":
+            raise AccountGone() from None
+        raise UserNotFound() from None
+
+
+def delete_block(cursor, blocker_id, blocked_id):
+    cursor.execute("DELETE FROM blocks WHERE blocker_id = %(blocker_id)s AND blocked_id = %(blocked_id)s",
+                   {"blocker_id": blocker_id, "blocked_id": blocked_id})
+
+
 def delete_user(cursor, user_id):
     """Remove the account; follows and posts go with it (ON DELETE CASCADE). True if it existed."""
     cursor.execute("DELETE FROM revoked_tokens WHERE user_id = %(user_id)s", {"user_id": user_id})

@@ -1,12 +1,14 @@
 """What ws_service does. Each change is one function: check, store with the room's next seq,
 commit, and only then publish, so that no one ever receives an event that was not stored."""
+import re
+
 from flask import current_app
 
 from shared import db
-from shared.errors import Forbidden, NotFound, RateLimited
+from shared.errors import Forbidden, NotFound, RateLimited, Unprocessable, UserNotFound
 
 from ws_service import storage
-from ws_service.events import event_from_row
+from ws_service.events import DELETED_USER, event_from_row, typing_event
 
 
 class RoomNotFound(NotFound):
@@ -34,6 +36,26 @@ class NotTheAuthor(Forbidden):
     message = "Only its author may change this message."
 
 
+class CannotMessageYourself(Unprocessable):
+    code = "cannot_dm_yourself"
+    message = "You cannot open a direct message with yourself."
+
+
+class DirectMessagesRefused(Forbidden):
+    code = "dms_refused"
+    message = "This user takes direct messages only from people they follow."
+
+
+class Blocked(Forbidden):
+    code = "blocked"
+    message = "One of you has blocked the other."
+
+
+# "@name" where name could be a username and is not the tail of a longer word (an e-mail address).
+MENTION = re.compile(r"(?<![A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{3,32})")
+MAX_MENTIONS = 20
+
+
 def _hub():
     return current_app.extensions["parley_hub"]
 
@@ -46,8 +68,13 @@ def publish_event(event):
     _broker().publish(event)
 
 
+def announce_typing(room_id, user):
+    """Tell the room's other sockets, in every process, that `user` is typing: never stored, no seq."""
+    _broker().publish_ephemeral(typing_event(room_id, user))
+
+
 def _public_room(row):
-    return {key: row[key] for key in ("id", "name", "private", "owner_id", "created_at")}
+    return {key: row[key] for key in ("id", "name", "private", "owner_id", "created_at", "kind")}
 
 
 def _visible_room(cursor, room_id, user_id):
@@ -83,8 +110,59 @@ def list_rooms(user_id):
     with db.autocommit() as cursor:
         rows = storage.list_rooms_for(cursor, user_id)
     online = _broker().online_counts([row["id"] for row in rows])
-    return [{"id": row["id"], "name": row["name"], "private": row["private"], "members": row["members"],
-             "online": online[row["id"]]} for row in rows]
+    return [{"id": row["id"], "name": row["name"], "private": row["private"], "kind": row["kind"],
+             "members": row["members"], "online": online[row["id"]], "unread": row["unread"],
+             "last_read_seq": row["last_read_seq"]} for row in rows]
+
+
+def do_open_direct_room(user, other_id):
+    """The private room of `user` and `other_id`, opened now or before. A block either way stops
+    it; a user who takes DMs only from people they follow refuses anyone else a new one."""
+    if user["id"] == other_id:
+        raise CannotMessageYourself()
+    low, high = sorted((user["id"], other_id))
+    with db.transaction() as cursor:
+        other = storage.lock_direct_pair(cursor, user["id"], other_id)
+        if other is None:
+            raise UserNotFound()
+        if other["blocked"]:
+            raise Blocked()
+        room = storage.find_direct_room(cursor, low, high)
+        if room is None:
+            if other["dms_from"] == "following" and not other["follows_me"]:
+                raise DirectMessagesRefused()
+            names = {user["id"]: user["username"], other_id: other["username"]}
+            room = storage.insert_direct_room(cursor, low, high, f"{names[low]} & {names[high]}")
+        for member in (low, high):  # back in it, if one of them had left
+            storage.insert_member(cursor, room["id"], member)
+    return _public_room(room)
+
+
+def do_mark_read(room_id, user_id, seq):
+    """The member has read up to `seq`: their mark moves forward only, to the room's last seq at most."""
+    with db.autocommit() as cursor:
+        if storage.mark_read(cursor, room_id, user_id, seq) is None:
+            _member_room(cursor, room_id, user_id)  # which error: no such room, or not a member
+            raise NotAMember()
+
+
+def list_mentions(user_id, after_id, limit):
+    with db.autocommit() as cursor:
+        rows = storage.mentions_of(cursor, user_id, after_id, limit)
+    mentions = [{"id": row["id"], "room_id": row["room_id"], "room_name": row["room_name"], "seq": row["seq"],
+                 "user": {"id": row["user_id"], "username": row["username"]} if row["user_id"] else DELETED_USER,
+                 "content": row["content"], "created_at": row["created_at"]} for row in rows]
+    return {"mentions": mentions, "next_after_id": mentions[-1]["id"] if mentions else after_id}
+
+
+def mentioned_names(content):
+    """The lower-case usernames `content` mentions as @username (the first MAX_MENTIONS)."""
+    names = []
+    for match in MENTION.finditer(content):
+        name = match.group(1).rstrip(".").lower()  # "@bob." ends a sentence
+        if name not in names and len(name) >= 3:
+            names.append(name)
+    return names[:MAX_MENTIONS]
 
 
 def list_clients(room_id, user_id):
@@ -167,7 +245,10 @@ def do_send_message(room_id, user, content, client_id):
     a repeated client_id gives the stored event and created False, and publishes nothing."""
     check_rate(user["id"])
     with db.autocommit() as cursor:
-        outcome, row = storage.store_message(cursor, room_id, user["id"], content, client_id)
+        outcome, row = storage.store_message(cursor, room_id, user["id"], content, client_id,
+                                             mentioned_names(content))
+        if outcome == "blocked":
+            raise Blocked()
         if outcome == "repeated":
             return event_from_row(storage.find_sent_event(cursor, room_id, user["id"], client_id)), False
         if outcome == "not_a_member":

@@ -38,6 +38,9 @@ class InMemoryBroker:
     def publish(self, event):
         self._hub.broadcast(event)
 
+    def publish_ephemeral(self, event):
+        self._hub.broadcast(event)
+
     def follow(self, room_id):
         pass
 
@@ -84,6 +87,15 @@ class RedisBroker:
         except redis.RedisError as error:
             log.warning("could not publish to Redis (%s); delivering locally only", error)
             self._hub.broadcast(event)
+
+    def publish_ephemeral(self, event):
+        """An event that is never stored (typing): this process's sockets get it at once, the
+        others through Redis; while Redis is away only this process's do, and nothing is owed."""
+        self._hub.broadcast(event)
+        try:
+            self._redis.publish(_channel(event["room_id"]), self._envelope(event))
+        except redis.RedisError as error:
+            log.warning("could not publish an ephemeral event to Redis (%s)", error)
 
     def presence_changed(self, room_id, users, event):
         """From the hub: its local view of a room changed, and `event` (join or leave) went to

@@ -81,6 +81,7 @@ class Connection:
         # The token the socket was opened with: the hub closes it once that expires or is revoked.
         self.token_id = token_claims["jti"]
         self.token_expires_at = token_claims["exp"]
+        self.typing_announced_at = float("-inf")  # read and written by the socket's reader only
         self._outbox = Queue(maxsize=outbox_size)
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event]
         self._cursor = None  # seq of the last stored event the client has; None until hello is sent

@@ -19,3 +19,8 @@ def event_from_row(row):
 def presence_event(kind, room_id, user):
     """`join` or `leave`: not stored, no seq."""
     return {"type": kind, "room_id": room_id, "user": {"id": user["id"], "username": user["username"]}}
+
+
+def typing_event(room_id, user):
+    """Someone is typing in the room: not stored, no seq, not sent back to their own sockets."""
+    return {"type": "typing", "room_id": room_id, "user": {"id": user["id"], "username": user["username"]}}

@@ -166,7 +166,9 @@ class RoomHub:
         room = self._rooms.get(room_id)
         if "seq" not in event:
             if room is not None:
-                self._deliver_ephemeral(room, event)
+                # Typing goes to everyone else; their own other sockets know they are typing.
+                typist = event["user"]["id"] if event["type"] == "typing" else None
+                self._deliver_ephemeral(room, event, skip_user=typist)
             return
         for waiter in self._waiters.pop(room_id, ()):
             waiter.set()
@@ -247,10 +249,12 @@ class RoomHub:
             if not connection.deliver(frame, event["seq"]):
                 self._drop_slow(room, connection)
 
-    def _deliver_ephemeral(self, room, event, skip=None):
+    def _deliver_ephemeral(self, room, event, skip=None, skip_user=None):
         frame = text_frame(event)
         for connection in list(room.connections):
-            if connection is not skip and not connection.deliver(frame, None):
+            if connection is skip or connection.user["id"] == skip_user:
+                continue
+            if not connection.deliver(frame, None):
                 self._drop_slow(room, connection)
 
     def _drop_slow(self, room, connection):

@@ -49,6 +49,36 @@ def get_rooms():
     return jsonify({"rooms": actions.list_rooms(g.user["id"])})
 
 
+@bp.post("/dm/<id:user_id>")
+@login_required
+def open_direct_room(user_id):
+    return jsonify(actions.do_open_direct_room(g.user, user_id))
+
+
+@bp.post("/rooms/<id:room_id>/read")
+@login_required
+def mark_read(room_id):
+    actions.do_mark_read(room_id, g.user["id"], read_seq(json_object()))
+    return "", 204
+
+
+def read_seq(body):
+    """The `seq` of a read mark (an HTTP body or a frame): an integer from 0."""
+    seq = body.get("seq")
+    if seq is None:
+        raise BadRequest("'seq' is required.", code="missing_field")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_ID:
+        raise BadRequest("'seq' must be a seq: an integer from 0.", code="wrong_type")
+    return seq
+
+
+@bp.get("/mentions")
+@login_required
+def mentions():
+    after_id = int_arg("after_id", default=0, minimum=0, maximum=MAX_ID)
+    return jsonify(actions.list_mentions(g.user["id"], after_id, limit_arg(default=50, maximum=100)))
+
+
 @bp.get("/getClients/<id:room_id>")
 @login_required
 def get_clients(room_id):

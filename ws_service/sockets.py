@@ -4,6 +4,7 @@ Data flows socket -> this reader -> an action (store with the next seq) -> the h
 connection's writer -> socket.
 """
 import logging
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, request
@@ -15,9 +16,12 @@ from shared.validation import MAX_ID, int_arg, parse_json_object
 
 from ws_service import actions
 from ws_service.connection import Connection
-from ws_service.routes import client_id, message_content
+from ws_service.routes import client_id, message_content, read_seq
 
 log = logging.getLogger(__name__)
+
+# A socket's typing frames reach the room at most this often; clients send one per keystroke.
+TYPING_INTERVAL_SECONDS = 2
 
 bp = Blueprint("sockets", __name__, url_prefix="/ws")
 sock = Sock()
@@ -106,7 +110,19 @@ def _on_delete(connection, frame):
     actions.do_delete_message(connection.room_id, connection.user, _message_id(frame))
 
 
-FRAME_HANDLERS = {"send": _on_send, "edit": _on_edit, "delete": _on_delete}
+def _on_read(connection, frame):
+    actions.do_mark_read(connection.room_id, connection.user["id"], read_seq(frame))
+
+
+def _on_typing(connection, _frame):
+    now = time.monotonic()
+    if now - connection.typing_announced_at < TYPING_INTERVAL_SECONDS:
+        return  # announced a moment ago: the others still show it
+    connection.typing_announced_at = now
+    actions.announce_typing(connection.room_id, connection.user)
+
+
+FRAME_HANDLERS = {"send": _on_send, "edit": _on_edit, "delete": _on_delete, "read": _on_read, "typing": _on_typing}
 
 
 def _handle_frame(connection, data):
@@ -120,7 +136,7 @@ def _handle_frame(connection, data):
             ref = None
         handler = FRAME_HANDLERS.get(frame.get("type")) if isinstance(frame.get("type"), str) else None
         if handler is None:
-            raise BadRequest("'type' must be one of send, edit, delete.", code="unknown_type")
+            raise BadRequest(f"'type' must be one of {', '.join(FRAME_HANDLERS)}.", code="unknown_type")
         handler(connection, frame)
     except ApiError as error:
         connection.send_event({"type": "error", "code": error.code, "message": error.message,

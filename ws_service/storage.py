@@ -4,7 +4,7 @@ import psycopg2.errors
 from shared.db import PreparedStatement
 from shared.errors import Conflict, UserNotFound
 
-ROOM_COLUMNS = "r.id, r.name, r.private, r.owner_id, r.created_at, r.last_seq"
+ROOM_COLUMNS = "r.id, r.name, r.private, r.owner_id, r.created_at, r.last_seq, r.kind"
 
 
 class RoomNameTaken(Conflict):
@@ -17,7 +17,7 @@ def insert_room(cursor, name, private, owner_id):
         cursor.execute(
             """
             INSERT INTO rooms (name, private, owner_id) VALUES (%(name)s, %(private)s, %(owner_id)s)
-            RETURNING id, name, private, owner_id, created_at, last_seq
+            RETURNING id, name, private, owner_id, created_at, last_seq, kind
             """,
             {"name": name, "private": private, "owner_id": owner_id},
         )
@@ -32,7 +32,7 @@ def rename_room(cursor, room_id, name):
     try:
         cursor.execute(
             "UPDATE rooms SET name = %(name)s WHERE id = %(room_id)s "
-            "RETURNING id, name, private, owner_id, created_at, last_seq",
+            "RETURNING id, name, private, owner_id, created_at, last_seq, kind",
             {"room_id": room_id, "name": name},
         )
     except psycopg2.errors.UniqueViolation:
@@ -58,19 +58,115 @@ def find_room_for(cursor, room_id, user_id):
 
 
 def list_rooms_for(cursor, user_id):
-    """Public rooms and the private ones `user_id` belongs to, with their member counts."""
+    """Public rooms and the private ones `user_id` belongs to, with their member counts, and what
+    `user_id` has read of the ones they belong to: up to which seq, and how many messages of
+    others (not deleted) came after it."""
     cursor.execute(
         f"""
         SELECT {ROOM_COLUMNS},
-               (SELECT count(*) FROM room_members m WHERE m.room_id = r.id) AS members
+               (SELECT count(*) FROM room_members m WHERE m.room_id = r.id) AS members,
+               coalesce(mine.last_read_seq, 0) AS last_read_seq,
+               CASE WHEN mine.user_id IS NULL OR mine.last_read_seq >= r.last_seq THEN 0 ELSE
+                   (SELECT count(*) FROM room_events e JOIN messages msg ON msg.id = e.message_id
+                     WHERE e.room_id = r.id AND e.seq > mine.last_read_seq AND e.kind = 'message'
+                       AND msg.user_id IS DISTINCT FROM %(user_id)s AND msg.deleted_at IS NULL)
+               END AS unread
           FROM rooms r
-         WHERE NOT r.private
-            OR EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = %(user_id)s)
+          LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = %(user_id)s
+         WHERE NOT r.private OR mine.user_id IS NOT NULL
          ORDER BY r.id
         """,
         {"user_id": user_id},
     )
     return cursor.fetchall()
+
+
+def mark_read(cursor, room_id, user_id, seq):
+    """Move the member's read mark up to `seq` (at most the room's last seq; never backwards).
+    Their mark, or None if `user_id` is not a member."""
+    cursor.execute(
+        """
+        UPDATE room_members m SET last_read_seq = greatest(m.last_read_seq, least(%(seq)s, r.last_seq))
+          FROM rooms r
+         WHERE r.id = m.room_id AND m.room_id = %(room_id)s AND m.user_id = %(user_id)s
+        RETURNING m.last_read_seq
+        """,
+        {"room_id": room_id, "user_id": user_id, "seq": seq},
+    )
+    row = cursor.fetchone()
+    return row["last_read_seq"] if row else None
+
+
+def lock_direct_pair(cursor, user_id, other_id):
+    """Lock the two accounts (so that a pair opens one DM, however many ask at once) and return
+    what decides whether `user_id` may message `other_id`: the other's name and DM setting, whether
+    they follow `user_id`, and whether either blocked the other. None if `other_id` is no user."""
+    cursor.execute(
+        """
+        SELECT id FROM users WHERE id IN (%(user_id)s, %(other_id)s) ORDER BY id FOR NO KEY UPDATE
+        """,
+        {"user_id": user_id, "other_id": other_id},
+    )
+    cursor.execute(
+        """
+        SELECT u.id, u.username, u.dms_from,
+               EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = u.id AND f.followee_id = %(user_id)s) AS follows_me,
+               EXISTS (SELECT 1 FROM blocks b
+                        WHERE (b.blocker_id, b.blocked_id) IN ((u.id, %(user_id)s), (%(user_id)s, u.id))) AS blocked
+          FROM users u WHERE u.id = %(other_id)s
+        """,
+        {"user_id": user_id, "other_id": other_id},
+    )
+    return cursor.fetchone()
+
+
+def find_direct_room(cursor, user_low, user_high):
+    cursor.execute(
+        f"""
+        SELECT {ROOM_COLUMNS} FROM direct_rooms d JOIN rooms r ON r.id = d.room_id
+         WHERE d.user_low = %(low)s AND d.user_high = %(high)s
+        """,
+        {"low": user_low, "high": user_high},
+    )
+    return cursor.fetchone()
+
+
+def insert_direct_room(cursor, user_low, user_high, name):
+    """The pair's private room, with no owner, both of them in it."""
+    cursor.execute(
+        """
+        INSERT INTO rooms (name, private, owner_id, kind) VALUES (%(name)s, true, NULL, 'dm')
+        RETURNING id, name, private, owner_id, created_at, last_seq, kind
+        """,
+        {"name": name},
+    )
+    room = cursor.fetchone()
+    cursor.execute("INSERT INTO direct_rooms (user_low, user_high, room_id) VALUES (%(low)s, %(high)s, %(room_id)s)",
+                   {"low": user_low, "high": user_high, "room_id": room["id"]})
+    return room
+
+
+MENTIONS_QUERY = """
+    SELECT m.id, m.room_id, r.name AS room_name, m.user_id, u.username, m.content, m.created_at, e.seq
+      FROM mentions mn
+      JOIN messages m ON m.id = mn.message_id
+      JOIN rooms r ON r.id = m.room_id
+      JOIN room_events e ON e.message_id = m.id AND e.kind = 'message'
+      LEFT JOIN users u ON u.id = m.user_id
+     WHERE mn.user_id = %(user_id)s AND m.id > %(after_id)s AND m.deleted_at IS NULL
+       AND (NOT r.private OR EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.user_id = %(user_id)s))
+"""
+
+
+def mentions_of(cursor, user_id, after_id, limit):
+    """Messages that name `user_id`, not deleted, in rooms they may still read, in id order: the
+    first `limit` after `after_id`, or with no `after_id` the newest `limit`."""
+    if after_id:
+        cursor.execute(MENTIONS_QUERY + " ORDER BY m.id LIMIT %(limit)s",
+                       {"user_id": user_id, "after_id": after_id, "limit": limit})
+        return cursor.fetchall()
+    cursor.execute(MENTIONS_QUERY + " ORDER BY m.id DESC LIMIT %(limit)s", {"user_id": user_id, "after_id": 0, "limit": limit})
+    return cursor.fetchall()[::-1]
 
 
 def insert_member(cursor, room_id, user_id):
@@ -170,12 +266,26 @@ def event_at(cursor, room_id, seq):
 STORE_MESSAGE = PreparedStatement(
     "store_message",
     """
-    WITH message AS (
+    WITH blocked AS (
+        -- A DM between two people one of whom blocked the other takes no message (an index
+        -- probe on direct_rooms that finds nothing for any other room).
+        SELECT EXISTS (SELECT 1 FROM direct_rooms d JOIN blocks b
+                          ON (b.blocker_id, b.blocked_id) IN ((d.user_low, d.user_high), (d.user_high, d.user_low))
+                       WHERE d.room_id = %(room_id)s) AS yes
+    ), message AS (
         INSERT INTO messages (room_id, user_id, content, client_id)
         SELECT %(room_id)s, %(user_id)s, %(content)s, %(client_id)s
          WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s)
+           AND NOT (SELECT yes FROM blocked)
         ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
         RETURNING id, room_id, user_id, content, client_id, created_at
+    ), mention AS (
+        -- Those it names as @username, other than its author; in a private room, members only.
+        INSERT INTO mentions (user_id, message_id)
+        SELECT u.id, message.id FROM message JOIN users u ON lower(u.username) = ANY (%(mentioned)s)
+         WHERE u.id <> message.user_id
+           AND (NOT (SELECT private FROM rooms WHERE id = %(room_id)s)
+                OR EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = u.id))
     ), room AS (
         UPDATE rooms SET last_seq = last_seq + 1
          WHERE id = %(room_id)s AND EXISTS (SELECT 1 FROM message)
@@ -186,27 +296,31 @@ STORE_MESSAGE = PreparedStatement(
         RETURNING room_id, seq, kind, created_at
     )
     SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s) AS is_member,
-           e.room_id, e.seq, e.kind, NULL AS edit_content, e.created_at AS event_at,
+           (SELECT yes FROM blocked) AS blocked, e.room_id, e.seq, e.kind, NULL AS edit_content, e.created_at AS event_at,
            m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
       FROM (VALUES (1)) AS one (x)
       LEFT JOIN message m ON true
       LEFT JOIN event e ON true
       LEFT JOIN users u ON u.id = m.user_id
     """,
-    {"room_id": "bigint", "user_id": "bigint", "content": "text", "client_id": "text"},
+    {"room_id": "bigint", "user_id": "bigint", "content": "text", "client_id": "text", "mentioned": "text[]"},
 )
 
 
-def store_message(cursor, room_id, user_id, content, client_id):
+def store_message(cursor, room_id, user_id, content, client_id, mentioned=()):
     """A member's message stored with the room's next seq, in one statement that needs no
     transaction around it (one round trip on the hot path). The seq is taken only once the
     message is in, so a repeated client_id (stored before, or in flight: its insert waits for the
-    first to commit) takes none and leaves no gap. Returns (outcome, row): ("stored", the event's
-    row), ("repeated", None), or ("not_a_member", None) if the room is gone or `user_id` is not in it."""
-    STORE_MESSAGE.execute(cursor, {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id})
+    first to commit) takes none and leaves no gap. `mentioned`: the lower-case names it @-mentions.
+    Returns (outcome, row): ("stored", the event's row), ("repeated", None), ("blocked", None) in a
+    DM where one blocked the other, or ("not_a_member", None) if the room is gone or `user_id` is not in it."""
+    STORE_MESSAGE.execute(cursor, {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id,
+                                   "mentioned": list(mentioned)})
     row = cursor.fetchone()
     if row["id"] is not None:
         return "stored", row
+    if row["blocked"]:
+        return "blocked", None
     return ("repeated" if row["is_member"] else "not_a_member"), None
 
 

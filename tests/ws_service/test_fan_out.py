@@ -112,3 +112,18 @@ def test_a_long_poll_on_one_process_wakes_on_a_send_through_another(base_url, ws
 def test_the_broker_is_part_of_health(ws_processes):
     assert requests.get(f"{ws_processes[0].url}/healthz").json() == {
         "status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+def test_typing_crosses_processes_to_everyone_but_the_typist(base_url, ws_processes):
+    typist = person_on(base_url, ws_processes[0])
+    room = typist.create_room()
+    typist_elsewhere = same_person_on(typist, ws_processes[1]).connect(room)
+    others = [person_on(base_url, process).connect(room) for process in ws_processes[1:]]
+    socket = typist.connect(room)
+    socket.send(type="typing")
+    for other in others:
+        frame = other.receive_until(lambda f: f["type"] == "typing")[-1]
+        assert frame == {"type": "typing", "room_id": room, "user": {"id": typist.id, "username": typist.username}}
+    socket.send(type="send", content="done typing", client_id="t1")
+    before = typist_elsewhere.receive_until(lambda f: f.get("content") == "done typing")
+    assert "typing" not in [f["type"] for f in before]

@@ -10,8 +10,8 @@ def test_create_a_room(person):
     response = person.post("/ws/createRoom", json={"name": f"  {name} "})
     assert response.status_code == 200
     room = response.json()
-    assert set(room) == {"id", "name", "private", "owner_id", "created_at"}
-    assert (room["name"], room["private"], room["owner_id"]) == (name, False, person.id)
+    assert set(room) == {"id", "name", "private", "owner_id", "created_at", "kind"}
+    assert (room["name"], room["private"], room["owner_id"], room["kind"]) == (name, False, person.id, "room")
 
 
 def test_a_room_name_is_taken_whatever_its_case(person, new_person):
