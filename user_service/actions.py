@@ -69,9 +69,15 @@ def do_unfollow(follower_id, followee_id):
     return {"follower_id": follower_id, "followee_id": followee_id, "following": False}
 
 
+def get_settings(user_id):
+    with db.transaction() as cursor:
+        return storage.find_settings(cursor, user_id)
+
+
 def do_change_settings(user_id, dms_from):
     with db.transaction() as cursor:
-        return storage.update_dms_from(cursor, user_id, dms_from)
+        storage.update_dms_from(cursor, user_id, dms_from)
+        return storage.find_settings(cursor, user_id)
 
 
 def do_block(blocker_id, blocked_id):

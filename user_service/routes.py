@@ -73,6 +73,12 @@ def unfollow():
 DMS_FROM = ("everyone", "following")
 
 
+@bp.get("/me/settings")
+@login_required
+def settings():
+    return jsonify(actions.get_settings(g.user["id"]))
+
+
 @bp.patch("/me/settings")
 @login_required
 def change_settings():

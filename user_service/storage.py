@@ -107,8 +107,23 @@ def delete_follow(cursor, follower_id, followee_id):
 
 
 def update_dms_from(cursor, user_id, dms_from):
-    cursor.execute("UPDATE users SET dms_from = %(dms_from)s WHERE id = %(user_id)s RETURNING dms_from",
+    cursor.execute("UPDATE users SET dms_from = %(dms_from)s WHERE id = %(user_id)s",
                    {"user_id": user_id, "dms_from": dms_from})
+
+
+def find_settings(cursor, user_id):
+    """The user's DM setting and whom they block (by name)."""
+    cursor.execute(
+        """
+        SELECT u.dms_from,
+               coalesce((SELECT json_agg(json_build_object('id', b.blocked_id, 'username', bu.username)
+                                         ORDER BY bu.username)
+                           FROM blocks b JOIN users bu ON bu.id = b.blocked_id
+                          WHERE b.blocker_id = u.id), '[]') AS blocked
+          FROM users u WHERE u.id = %(user_id)s
+        """,
+        {"user_id": user_id},
+    )
     return cursor.fetchone()
 
 

@@ -6,6 +6,8 @@ const MESSAGES = {
   rate_limited: "You are sending too fast. Wait a moment.",
   too_long: "That is too long.",
   token_revoked: "You were logged out. Log in again.",
+  dms_refused: "This person takes messages only from people they follow.",
+  blocked: "One of you has blocked the other: you cannot message each other.",
   token_expired: "Your session has expired. Log in again.",
 };
 

@@ -4,7 +4,9 @@ import { RoomConnection } from "./room.js";
 
 const $ = (selector) => document.querySelector(selector);
 let me = null;
-let room = null; // { id, name, connection }
+let room = null; // { id, name, connection, firstSeq, readMark, dividerShown, readSent, typists }
+const TYPING_SHOWN_MS = 3000; // the server relays a typist at most every 2 s
+let typingSentAt = 0;
 
 function say(text) {
   $("#status").textContent = text;
@@ -41,10 +43,22 @@ async function showRooms() {
     const open = element("button", r.name, "room-link");
     open.type = "button";
     open.addEventListener("click", () => openRoom(r).catch((error) => say(error.message)));
-    item.append(open, element("span", `${r.members} members · ${r.online} online${r.private ? " · private" : ""}`, "meta"));
+    const kind = r.kind === "dm" ? "direct message" : `${r.members} members${r.private ? " · private" : ""}`;
+    const meta = element("span", `${kind} · ${r.online} online`, "meta");
+    const unread = room && room.id === r.id ? 0 : r.unread; // the open room is being read
+    if (unread) {
+      const badge = element("span", String(unread), "badge");
+      badge.setAttribute("aria-label", `${unread} unread`);
+      meta.append(badge);
+    }
+    item.append(open, meta);
     return item;
   }));
+  return rooms;
 }
+
+// Badges of the other rooms stay current while one is open.
+setInterval(() => { if (me) showRooms().catch(() => {}); }, 15000);
 
 function leaveRoomView() {
   if (room) room.connection.close();
@@ -60,22 +74,66 @@ async function openRoom(summary) {
   $("#messages").replaceChildren();
   $("#invite").hidden = !(joined.private && joined.owner_id === me.id);
   const connection = new RoomConnection(summary.id, {
-    onEvent: showEvent,
+    onEvent: (event) => { showEvent(event); scheduleRead(); },
     onPresence: (clients) => $("#online").replaceChildren(...clients.map((user) => element("li", user.username))),
-    onState: (text) => { $("#connection").textContent = text; },
+    onState: (text) => {
+      $("#connection").textContent = text;
+      if (text === "Connected") scheduleRead();
+    },
+    onTyping: showTypist,
     onError: (frame) => say(plainWords(frame.code, frame.message)),
     onSessionEnded: async (frame) => {
       await showSession();
       say(plainWords(frame.code, frame.message));
     },
   });
-  room = { id: summary.id, name: summary.name, connection, firstSeq: null };
+  room = { id: summary.id, name: summary.name, connection, firstSeq: null, readMark: summary.last_read_seq || 0,
+    dividerShown: false, readSent: summary.last_read_seq || 0, typists: new Map() };
+  $("#typing").textContent = "";
   await connection.open();
+  showRooms().catch(() => {}); // its badge goes: it is being read
   $("#older").hidden = !room.firstSeq || room.firstSeq <= 1;
+}
+
+// Tells the server what has been seen (a read frame), a moment after it was shown.
+function scheduleRead() {
+  if (!room) return;
+  clearTimeout(room.readTimer);
+  room.readTimer = setTimeout(() => {
+    const seq = room?.connection.lastSeq;
+    if (!room || document.hidden || !(seq > room.readSent)) return;
+    if (room.connection.send({ type: "read", seq })) room.readSent = seq;
+  }, 500);
+}
+
+document.addEventListener("visibilitychange", scheduleRead);
+
+function showTypist(user) {
+  if (!room) return;
+  clearTimeout(room.typists.get(user.username));
+  room.typists.set(user.username, setTimeout(() => forgetTypist(user.username), TYPING_SHOWN_MS));
+  showTypists();
+}
+
+function forgetTypist(username) {
+  if (!room) return;
+  clearTimeout(room.typists.get(username));
+  room.typists.delete(username);
+  showTypists();
+}
+
+function showTypists() {
+  const names = [...room.typists.keys()];
+  $("#typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+}
+
+function mentionsMe(content) {
+  return Boolean(me && content && content.toLowerCase().includes(`@${me.username.toLowerCase()}`));
 }
 
 function messageNode(event) {
   const node = element("li", undefined, "message");
+  if (mentionsMe(event.content)) node.classList.add("mention");
   node.dataset.id = event.id;
   node.append(element("span", event.user.username, "author"), element("span", event.content, "content"));
   if (me && event.user.id === me.id && event.id) {
@@ -117,6 +175,8 @@ function showEvent(event, list = $("#messages")) {
     const node = messageNode(event);
     if (pending) pending.replaceWith(node); // our own message, confirmed: shown once
     else list.append(node);
+    if (room && list.id === "messages") markFirstUnread(event, node);
+    if (room) forgetTypist(event.user.username);
   } else if (event.type === "message_edited") {
     const node = list.querySelector(`[data-id="${event.id}"] .content`);
     if (node) node.textContent = event.content;
@@ -124,6 +184,15 @@ function showEvent(event, list = $("#messages")) {
     list.querySelector(`[data-id="${event.id}"]`)?.remove();
   }
   if (list.isConnected) list.lastElementChild?.scrollIntoView({ block: "end" });
+}
+
+// A divider above the first message of someone else that was not read when the room was opened.
+function markFirstUnread(event, node) {
+  if (room.dividerShown || event.seq <= room.readMark || event.user.id === me.id) return;
+  room.dividerShown = true;
+  const divider = element("li", "New messages", "divider");
+  divider.setAttribute("role", "separator");
+  node.before(divider);
 }
 
 $("#leave").addEventListener("click", async () => {
@@ -164,7 +233,7 @@ function showView(id) {
     button.setAttribute("aria-pressed", String(active));
     document.getElementById(button.dataset.view).hidden = !active;
   }
-  if (id === "people-app") showFeed().catch((error) => say(error.message));
+  if (id === "people-app") Promise.all([showFeed(), showSettings()]).catch((error) => say(error.message));
 }
 
 for (const button of document.querySelectorAll("#views button")) {
@@ -192,6 +261,23 @@ async function showProfile(userId) {
   $("#profile-counts").textContent = `${profile.followers} followers · ${profile.following} following`;
   const button = $("#follow");
   button.hidden = profile.id === me.id;
+  $("#message-them").hidden = profile.id === me.id;
+  $("#message-them").onclick = () => messagePerson(profile).catch((error) => say(error.message));
+  const { blocked } = await api("GET", "/users/me/settings");
+  const blocking = blocked.some((user) => user.id === profile.id);
+  const block = $("#block");
+  block.hidden = profile.id === me.id;
+  block.textContent = blocking ? "Unblock" : "Block";
+  block.onclick = async () => {
+    try {
+      await api("POST", `/users/${blocking ? "unblock" : "block"}?userId=${profile.id}`);
+      say(blocking ? `You no longer block ${profile.username}.`
+        : `You block ${profile.username}: neither of you can message the other.`);
+      await showProfile(userId);
+    } catch (error) {
+      say(error.message);
+    }
+  };
   button.textContent = following ? "Unfollow" : "Follow";
   button.onclick = async () => {
     try {
@@ -205,6 +291,28 @@ async function showProfile(userId) {
   };
   $("#profile-posts").replaceChildren(...posts.map(postNode));
 }
+
+async function messagePerson(profile) {
+  const dm = await api("POST", `/ws/dm/${profile.id}`);
+  showView("chat-app");
+  const rooms = await showRooms();
+  await openRoom(rooms.find((r) => r.id === dm.id) || dm);
+}
+
+async function showSettings() {
+  const { dms_from: dmsFrom } = await api("GET", "/users/me/settings");
+  $("#dms-from-following").checked = dmsFrom === "following";
+}
+
+$("#dms-from-following").addEventListener("change", async (event) => {
+  const onlyFollowed = event.currentTarget.checked;
+  try {
+    await api("PATCH", "/users/me/settings", { dms_from: onlyFollowed ? "following" : "everyone" });
+    say(onlyFollowed ? "Only people you follow can write to you now." : "Anyone can write to you now.");
+  } catch (error) {
+    say(error.message);
+  }
+});
 
 $("#search").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -273,6 +381,11 @@ $("#new-room").addEventListener("submit", async (event) => {
   } catch (error) {
     say(error.message);
   }
+});
+
+$("#composer").addEventListener("input", () => {
+  if (!room || Date.now() - typingSentAt < 2000) return; // the server relays one every 2 s at most
+  if (room.connection.send({ type: "typing" })) typingSentAt = Date.now();
 });
 
 $("#composer").addEventListener("submit", (event) => {

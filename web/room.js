@@ -8,7 +8,7 @@ const SESSION_ENDED = new Set(["token_revoked", "token_expired"]);
 export class RoomConnection {
   constructor(roomId, handlers) {
     this.roomId = roomId;
-    // onEvent(event), onPresence(clients), onState(text), onError(frame), onSessionEnded(frame)
+    // onEvent(event), onPresence(clients), onState(text), onError(frame), onSessionEnded(frame), onTyping(user)
     this.handlers = handlers;
     this.lastSeq = 0;
     this.clients = new Map();
@@ -50,6 +50,8 @@ export class RoomConnection {
     } else if (frame.type === "leave") {
       this.clients.delete(frame.user.id);
       this.handlers.onPresence([...this.clients.values()]);
+    } else if (frame.type === "typing") {
+      this.handlers.onTyping(frame.user);
     } else if (frame.type === "error" && SESSION_ENDED.has(frame.code)) {
       this.closed = true; // reconnecting with a dead token would only be refused
       this.handlers.onSessionEnded(frame);

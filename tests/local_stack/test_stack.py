@@ -103,6 +103,25 @@ def test_websockets_through_nginx_reach_each_other_across_replicas(stack):
         assert socket.stored_events(1)[0]["content"] == "through the gateway"
 
 
+def test_a_dm_with_typing_and_a_read_mark_works_through_nginx_across_replicas(stack):
+    ada, bob = (Person(stack["url"]).register().login() for _ in range(2))
+    room = ada.post(f"/ws/dm/{bob.id}").json()["id"]
+    bob_sockets = [bob.connect(room) for _ in range(2)]  # nginx spreads them over both replicas
+    ada_socket = ada.connect(room)
+    ada_socket.send(type="typing")
+    ada_socket.send(type="send", content=f"hi @{bob.username}", client_id="dm-1")
+    for socket in bob_sockets:
+        frames = socket.receive_until(lambda f: f.get("content") == f"hi @{bob.username}")
+        assert "typing" in [f["type"] for f in frames]
+    assert {r["id"]: r for r in bob.get("/ws/getRooms").json()["rooms"]}[room]["unread"] == 1
+    bob_sockets[0].send(type="read", seq=1)
+    deadline = time.monotonic() + 5
+    while {r["id"]: r for r in bob.get("/ws/getRooms").json()["rooms"]}[room]["unread"] != 0:
+        assert time.monotonic() < deadline, "the read mark never arrived"
+        time.sleep(0.1)
+    assert [m["content"] for m in bob.get("/ws/mentions").json()["mentions"]] == [f"hi @{bob.username}"]
+
+
 def test_the_long_poll_is_not_cut_by_nginx(stack):
     person = Person(stack["url"]).register().login()
     room = person.create_room()

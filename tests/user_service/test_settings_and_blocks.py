@@ -10,10 +10,20 @@ def test_a_bad_setting_is_400_and_changes_nothing(person, body, code):
     assert person.request("PATCH", "/users/me/settings", json={"dms_from": "everyone"}).status_code == 200
 
 
+def test_settings_start_open_and_list_whom_you_block(person, new_person):
+    assert person.get("/users/me/settings").json() == {"dms_from": "everyone", "blocked": []}
+    other = new_person().register()
+    person.post(f"/users/block?userId={other.id}")
+    assert person.request("PATCH", "/users/me/settings", json={"dms_from": "following"}).json() == {
+        "dms_from": "following", "blocked": [{"id": other.id, "username": other.username}]}
+    assert person.get("/users/me/settings").json()["dms_from"] == "following"
+
+
 def test_blocking_is_idempotent_and_refuses_yourself_and_no_one(person, new_person):
     other = new_person().register()
     for _ in range(2):
         assert person.post(f"/users/block?userId={other.id}").json() == {"user_id": other.id, "blocked": True}
+    assert person.get("/users/me/settings").json()["blocked"] == [{"id": other.id, "username": other.username}]
     for _ in range(2):
         assert person.post(f"/users/unblock?userId={other.id}").json() == {"user_id": other.id, "blocked": False}
     yourself = person.post(f"/users/block?userId={person.id}")

@@ -20,7 +20,7 @@ def send(page, text):
 
 
 def messages(page):
-    return page.get_by_role("list", name="History").locator("li")
+    return page.get_by_role("list", name="History").locator("li.message")  # not the "New messages" divider
 
 
 def test_two_people_create_join_and_talk_both_ways(page_at, base_url):

@@ -60,7 +60,8 @@ def test_a_dm_with_yourself_or_no_one_is_refused(ada_and_bob):
 
 def test_someone_who_takes_dms_from_people_they_follow_refuses_the_others(ada_and_bob):
     ada, bob = ada_and_bob
-    assert bob.request("PATCH", "/users/me/settings", json={"dms_from": "following"}).json() == {"dms_from": "following"}
+    assert bob.request("PATCH", "/users/me/settings", json={"dms_from": "following"}).json() == {
+        "dms_from": "following", "blocked": []}
     refused = open_dm(ada, bob)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "dms_refused")
     assert bob.post(f"/users/follow?toFollowId={ada.id}").status_code == 200
