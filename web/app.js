@@ -47,7 +47,7 @@ async function showRooms() {
     const meta = element("span", `${kind} · ${r.online} online`, "meta");
     const unread = room && room.id === r.id ? 0 : r.unread; // the open room is being read
     if (unread) {
-      const badge = element("span", String(unread), "badge");
+      const badge = element("span", unread >= 1000 ? "999+" : String(unread), "badge");
       badge.setAttribute("aria-label", `${unread} unread`);
       meta.append(badge);
     }

@@ -2,6 +2,8 @@
 forward; getRooms counts the messages of others after it."""
 import pytest
 
+from ws_service.storage import UNREAD_CAP
+
 
 @pytest.fixture
 def room_with_news(person, new_person):
@@ -70,3 +72,29 @@ def test_only_a_member_has_a_mark(person, new_person):
     private = person.create_room(private=True)
     assert outsider.post(f"/ws/rooms/{private}/read", json={"seq": 0}).status_code == 404
     assert {r["id"]: r for r in outsider.get("/ws/getRooms").json()["rooms"]}[room]["unread"] == 0
+
+
+def test_unread_is_counted_up_to_its_cap(person, new_person, db_cursor):
+    friend = new_person().register().login()
+    room = person.create_room()
+    friend.post(f"/ws/rooms/{room}/members")
+    # More messages than the cap, written straight into the tables: sending them one by one would
+    # only make the test slow.
+    db_cursor.execute(
+        """
+        WITH written AS (
+            INSERT INTO messages (room_id, user_id, content)
+            SELECT %(room)s, %(friend)s, 'm' || n FROM generate_series(1, %(count)s) AS n
+            RETURNING id
+        )
+        INSERT INTO room_events (room_id, seq, kind, message_id)
+        SELECT %(room)s, row_number() OVER (ORDER BY id), 'message', id FROM written
+        """,
+        {"room": room, "friend": friend.id, "count": UNREAD_CAP + 5},
+    )
+    db_cursor.execute("UPDATE rooms SET last_seq = %s WHERE id = %s", (UNREAD_CAP + 5, room))
+    assert read_state(person, room) == (UNREAD_CAP, 0)
+    person.post(f"/ws/rooms/{room}/read", json={"seq": 5})
+    assert read_state(person, room) == (UNREAD_CAP, 5)  # exactly the cap now, counted in full
+    person.post(f"/ws/rooms/{room}/read", json={"seq": 100})
+    assert read_state(person, room) == (UNREAD_CAP - 95, 100)
