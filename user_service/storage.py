@@ -91,10 +91,7 @@ def insert_follow(cursor, follower_id, followee_id):
     except psycopg2.errors.UniqueViolation:
         raise AlreadyFollowing() from None
     except psycopg2.errors.ForeignKeyViolation as error:
-        # One of the two accounts is gone, perhaps deleted a moment ago.
-        if error.diag.constraint_name == "follows_follower_id_fkey":
-            raise AccountGone() from None
-        raise UserNotFound() from None
+        raise _missing_account(error, "follows_follower_id_fkey") from None
 
 
 def delete_follow(cursor, follower_id, followee_id):
@@ -135,9 +132,13 @@ def insert_block(cursor, blocker_id, blocked_id):
             {"blocker_id": blocker_id, "blocked_id": blocked_id},
         )
     except psycopg2.errors.ForeignKeyViolation as error:
-        if error.diag.constraint_name == "blocks_blocker_id_fkey":
-            raise AccountGone() from None
-        raise UserNotFound() from None
+        raise _missing_account(error, "blocks_blocker_id_fkey") from None
+
+
+def _missing_account(error, own_account_fkey):
+    """Which of the two accounts a row between two people names is gone (perhaps deleted a moment
+    ago): the caller's own (their session is over), or the other's."""
+    return AccountGone() if error.diag.constraint_name == own_account_fkey else UserNotFound()
 
 
 def delete_block(cursor, blocker_id, blocked_id):
