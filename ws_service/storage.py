@@ -59,29 +59,34 @@ def find_room_for(cursor, room_id, user_id):
     return cursor.fetchone()
 
 
+LIST_ROOMS = PreparedStatement(
+    "list_rooms",
+    f"""
+    SELECT {ROOM_COLUMNS},
+           (SELECT count(*) FROM room_members m WHERE m.room_id = r.id) AS members,
+           coalesce(mine.last_read_seq, 0) AS last_read_seq,
+           CASE WHEN mine.user_id IS NULL OR mine.last_read_seq >= r.last_seq THEN 0 ELSE
+               (SELECT count(*) FROM (
+                    SELECT 1 FROM room_events e JOIN messages msg ON msg.id = e.message_id
+                     WHERE e.room_id = r.id AND e.seq > mine.last_read_seq AND e.kind = 'message'
+                       AND msg.user_id IS DISTINCT FROM %(user_id)s AND msg.deleted_at IS NULL
+                     LIMIT {UNREAD_CAP}) AS counted)
+           END AS unread
+      FROM rooms r
+      LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = %(user_id)s
+     WHERE NOT r.private OR mine.user_id IS NOT NULL
+     ORDER BY r.id
+    """,
+    {"user_id": "bigint"},
+)
+
+
 def list_rooms_for(cursor, user_id):
     """Public rooms and the private ones `user_id` belongs to, with their member counts, and what
     `user_id` has read of the ones they belong to: up to which seq, and how many messages of
-    others (not deleted) came after it, counted up to UNREAD_CAP (a room never read costs no more)."""
-    cursor.execute(
-        f"""
-        SELECT {ROOM_COLUMNS},
-               (SELECT count(*) FROM room_members m WHERE m.room_id = r.id) AS members,
-               coalesce(mine.last_read_seq, 0) AS last_read_seq,
-               CASE WHEN mine.user_id IS NULL OR mine.last_read_seq >= r.last_seq THEN 0 ELSE
-                   (SELECT count(*) FROM (
-                        SELECT 1 FROM room_events e JOIN messages msg ON msg.id = e.message_id
-                         WHERE e.room_id = r.id AND e.seq > mine.last_read_seq AND e.kind = 'message'
-                           AND msg.user_id IS DISTINCT FROM %(user_id)s AND msg.deleted_at IS NULL
-                         LIMIT %(unread_cap)s) AS counted)
-               END AS unread
-          FROM rooms r
-          LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = %(user_id)s
-         WHERE NOT r.private OR mine.user_id IS NOT NULL
-         ORDER BY r.id
-        """,
-        {"user_id": user_id, "unread_cap": UNREAD_CAP},
-    )
+    others (not deleted) came after it, counted up to UNREAD_CAP (a room never read costs no more).
+    Prepared: planning it took twice as long as running it."""
+    LIST_ROOMS.execute(cursor, {"user_id": user_id})
     return cursor.fetchall()
 
 
