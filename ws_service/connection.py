@@ -13,9 +13,9 @@ per frame.
 """
 import logging
 import socket
-import threading
 
 import gevent
+import gevent.lock
 from gevent.event import Event
 from gevent.queue import Empty, Full, Queue
 from simple_websocket import ConnectionClosed
@@ -39,7 +39,9 @@ class SerialisedSocket:
 
     def __init__(self, sock):
         self._sock = sock
-        self._lock = threading.Lock()  # gevent's, once patched
+        # A semaphore, not a lock: a frame written in part is finished, and the socket let go, by
+        # another greenlet than the one that began it.
+        self._lock = gevent.lock.Semaphore()
         self._closer = None
 
     def wait_closed(self, timeout):
@@ -52,6 +54,32 @@ class SerialisedSocket:
             while view:
                 view = view[self._sock.send(view):]
         return len(data)
+
+    def send_if_ready(self, data):
+        """Write `data` now, if no one else is writing and the socket takes some of it without
+        waiting; the rest, if any, is written by a greenlet of its own that keeps everyone else
+        out until the frame is whole. False if nothing was written: the caller queues it."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            sent = self._sock.send(data, 0, timeout=0.0)
+        except OSError:  # would block (BlockingIOError), or the peer is gone: the writer finds out
+            self._lock.release()
+            return False
+        if sent < len(data):
+            gevent.spawn(self._finish_holding_the_lock, memoryview(data)[sent:])
+        else:
+            self._lock.release()
+        return True
+
+    def _finish_holding_the_lock(self, rest):
+        try:
+            while rest:
+                rest = rest[self._sock.send(rest):]
+        except OSError:
+            pass  # the peer is gone: the reader and the writer find out
+        finally:
+            self._lock.release()
 
     def close(self):
         """Close without a reset. A socket closed with input still unread (the rest of an
@@ -95,9 +123,17 @@ class Connection:
     # -- called by the hub and the reader; never blocks ------------------------------------------
 
     def deliver(self, frame, seq):
-        """Queue a frame (a stored event's, with its seq, or an ephemeral one with None).
-        False if the outbox is full: the client is not keeping up."""
+        """Write a frame (a stored event's, with its seq, or an ephemeral one with None) at once if
+        the socket is idle and takes it, else queue it for the writer. False if the outbox is full:
+        the client is not keeping up."""
         if self._closing:
+            return True
+        if (self._writer is None and self._cursor is not None and (seq is None or seq == self._cursor + 1)
+                and self._outbox.empty() and self.ws.sock.send_if_ready(frame)):
+            # The common case, a live socket keeping up: no queue, no greenlet switch.
+            if seq is not None:
+                self._cursor = seq
+            self._writes += 1
             return True
         try:
             self._outbox.put_nowait((frame, seq))

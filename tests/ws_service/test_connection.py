@@ -11,18 +11,33 @@ from tests.ws_service.test_hub import text_of
 
 
 class RecordingSocket:
-    def __init__(self):
-        self.frames = []
+    """Takes whole writes, except that a write that may not wait (timeout 0) takes only
+    `take_at_once` bytes of it (None: all; 0: would block)."""
 
-    def send(self, data):
+    def __init__(self):
+        self.written = b""
+        self.take_at_once = None
+
+    def send(self, data, flags=0, timeout=None):
         data = bytes(data)
-        written = len(data)
-        while data:  # split the write back into whole frames
+        if timeout == 0.0 and self.take_at_once is not None:
+            if self.take_at_once == 0:
+                raise BlockingIOError()
+            data = data[:self.take_at_once]
+        self.written += data
+        gevent.sleep(0)  # a real socket lets others run between writes
+        return len(data)
+
+    @property
+    def frames(self):
+        """What was written, split back into whole frames."""
+        frames, data = [], self.written
+        while data:
             length = data[1] if data[1] < 126 else int.from_bytes(data[2:4], "big")
             size = (2 if data[1] < 126 else 4) + length
-            self.frames.append(json.loads(text_of(data[:size])))
+            frames.append(json.loads(text_of(data[:size])))
             data = data[size:]
-        return written
+        return frames
 
 
 class RecordingWebSocket:
@@ -40,14 +55,28 @@ def message(seq):
     return {"type": "message", "room_id": 1, "seq": seq}
 
 
-def test_an_idle_writer_is_let_go_and_the_next_frame_starts_another():
+def live_connection():
+    """A connection past its hello, with nothing to write, and the recording socket under it."""
     ws = RecordingWebSocket()
+    recorder = ws.sock  # the connection wraps it
     connection = Connection(ws, 1, {"id": 1, "username": "a"}, {"jti": "j", "exp": 2**31}, 10,
                             fetch_events=lambda *args: [])
     connection.start_writer({"type": "hello"}, 0, 0)
     gevent.sleep(0.01)
     assert connection._writer is None, "a socket with nothing to write holds no writer"
+    return ws, recorder, connection
 
+
+def test_an_idle_socket_that_takes_a_frame_gets_it_written_at_once_with_no_writer():
+    ws, recorder, connection = live_connection()
+    connection.deliver(text_frame(message(1)), 1)
+    assert [frame.get("seq") for frame in recorder.frames] == [None, 1]  # before anything else ran
+    assert connection._writer is None
+
+
+def test_a_socket_that_would_wait_gets_a_writer_which_is_let_go_when_idle():
+    ws, recorder, connection = live_connection()
+    recorder.take_at_once = 0
     connection.deliver(text_frame(message(1)), 1)
     gevent.sleep(0.01)
     assert connection._writer is not None, "a busy socket's writer stays for the next frame"
@@ -62,5 +91,17 @@ def test_an_idle_writer_is_let_go_and_the_next_frame_starts_another():
         connection.deliver(text_frame(message(seq)), seq)
     connection.finish(1000, "done")
     connection.join(timeout=1)
-    assert [frame.get("seq") for frame in ws.sock.frames] == [None, 1, 2, 3]
+    assert [frame.get("seq") for frame in recorder.frames] == [None, 1, 2, 3]
     assert ws.closed_with == 1000
+
+
+def test_a_frame_written_in_part_is_finished_before_any_other_and_nothing_is_cut():
+    ws, recorder, connection = live_connection()
+    recorder.take_at_once = 5
+    connection.deliver(text_frame(message(1)), 1)  # 5 bytes now, the rest by a greenlet
+    connection.deliver(text_frame(message(2)), 2)  # meanwhile: queued, for the writer
+    connection.deliver(text_frame({"type": "typing"}), None)
+    connection.finish(1000, "done")
+    connection.join(timeout=1)
+    assert [frame.get("seq") for frame in recorder.frames] == [None, 1, 2, None]
+    assert recorder.frames[-1]["type"] == "typing"
