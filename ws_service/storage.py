@@ -272,9 +272,10 @@ def event_at(cursor, room_id, seq):
     return cursor.fetchone()
 
 
-STORE_MESSAGE = PreparedStatement(
-    "store_message",
-    """
+# Storing a message: one statement, prepared. The variant for a message that @-mentions someone also
+# stores its mentions; it is kept apart because a data-modifying CTE costs every message, mentions
+# or not: with it, 100 writers in 50 rooms waited a median 25 ms instead of 5 ms on PostgreSQL.
+_STORE_MESSAGE_SQL = """
     WITH blocked AS (
         -- A DM between two people one of whom blocked the other takes no message (an index
         -- probe on direct_rooms that finds nothing for any other room).
@@ -288,14 +289,7 @@ STORE_MESSAGE = PreparedStatement(
            AND NOT (SELECT yes FROM blocked)
         ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
         RETURNING id, room_id, user_id, content, client_id, created_at
-    ), mention AS (
-        -- Those it names as @username, other than its author; in a private room, members only.
-        INSERT INTO mentions (user_id, message_id)
-        SELECT u.id, message.id FROM message JOIN users u ON lower(u.username) = ANY (%(mentioned)s)
-         WHERE u.id <> message.user_id
-           AND (NOT (SELECT private FROM rooms WHERE id = %(room_id)s)
-                OR EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = u.id))
-    ), room AS (
+{mention}    ), room AS (
         UPDATE rooms SET last_seq = last_seq + 1
          WHERE id = %(room_id)s AND EXISTS (SELECT 1 FROM message)
         RETURNING id, last_seq
@@ -311,8 +305,21 @@ STORE_MESSAGE = PreparedStatement(
       LEFT JOIN message m ON true
       LEFT JOIN event e ON true
       LEFT JOIN users u ON u.id = m.user_id
-    """,
-    {"room_id": "bigint", "user_id": "bigint", "content": "text", "client_id": "text", "mentioned": "text[]"},
+    """
+_MENTIONS_CTE = """
+    ), mention AS (
+        -- Those it names as @username, other than its author; in a private room, members only.
+        INSERT INTO mentions (user_id, message_id)
+        SELECT u.id, message.id FROM message JOIN users u ON lower(u.username) = ANY (%(mentioned)s)
+         WHERE u.id <> message.user_id
+           AND (NOT (SELECT private FROM rooms WHERE id = %(room_id)s)
+                OR EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = u.id))
+"""
+_STORE_MESSAGE_TYPES = {"room_id": "bigint", "user_id": "bigint", "content": "text", "client_id": "text"}
+STORE_MESSAGE = PreparedStatement("store_message", _STORE_MESSAGE_SQL.replace("{mention}", ""), _STORE_MESSAGE_TYPES)
+STORE_MENTIONING_MESSAGE = PreparedStatement(
+    "store_mentioning_message", _STORE_MESSAGE_SQL.replace("{mention}", _MENTIONS_CTE),
+    {**_STORE_MESSAGE_TYPES, "mentioned": "text[]"},
 )
 
 
@@ -323,8 +330,11 @@ def store_message(cursor, room_id, user_id, content, client_id, mentioned=()):
     first to commit) takes none and leaves no gap. `mentioned`: the lower-case names it @-mentions.
     Returns (outcome, row): ("stored", the event's row), ("repeated", None), ("blocked", None) in a
     DM where one blocked the other, or ("not_a_member", None) if the room is gone or `user_id` is not in it."""
-    STORE_MESSAGE.execute(cursor, {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id,
-                                   "mentioned": list(mentioned)})
+    params = {"room_id": room_id, "user_id": user_id, "content": content, "client_id": client_id}
+    if mentioned:
+        STORE_MENTIONING_MESSAGE.execute(cursor, {**params, "mentioned": list(mentioned)})
+    else:
+        STORE_MESSAGE.execute(cursor, params)
     row = cursor.fetchone()
     if row["id"] is not None:
         return "stored", row
