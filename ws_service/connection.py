@@ -49,11 +49,13 @@ class SerialisedSocket:
             self._closer.join(timeout=timeout)
 
     def send(self, data):
-        view = memoryview(data)
         with self._lock:
-            while view:
-                view = view[self._sock.send(view):]
+            self._write_whole(memoryview(data))
         return len(data)
+
+    def _write_whole(self, view):
+        while view:
+            view = view[self._sock.send(view):]
 
     def send_if_ready(self, data):
         """Write `data` now, if no one else is writing and the socket takes some of it without
@@ -74,8 +76,7 @@ class SerialisedSocket:
 
     def _finish_holding_the_lock(self, rest):
         try:
-            while rest:
-                rest = rest[self._sock.send(rest):]
+            self._write_whole(rest)
         except OSError:
             pass  # the peer is gone: the reader and the writer find out
         finally:
