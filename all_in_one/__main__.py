@@ -1,24 +1,25 @@
 """`python -m all_in_one` (what `make run` starts): migrations, then every service and the web client
 on one port, in one gevent server."""
+
 from shared.cooperative import make_cooperative
 
 make_cooperative()
 
-import dataclasses  # noqa: E402  (everything below runs patched, on purpose)
-import json  # noqa: E402
-import logging  # noqa: E402
-import signal  # noqa: E402
+import dataclasses
+import json
+import logging
+import signal
 
-import gevent  # noqa: E402
-import gevent.event  # noqa: E402
-import gevent.pool  # noqa: E402
-from gevent.pywsgi import WSGIHandler, WSGIServer  # noqa: E402
+import gevent
+import gevent.event
+import gevent.pool
+from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from all_in_one.embedded_postgres import start_embedded_postgres  # noqa: E402
-from all_in_one.gateway import create_app  # noqa: E402
-from db.migrate import apply_migrations  # noqa: E402
-from shared import logs  # noqa: E402
-from shared.config import Config  # noqa: E402
+from all_in_one.embedded_postgres import start_embedded_postgres
+from all_in_one.gateway import create_app
+from db.migrate import apply_migrations
+from shared import logs
+from shared.config import Config
 
 log = logging.getLogger("all_in_one")
 
@@ -27,8 +28,10 @@ SHUTDOWN_GRACE_SECONDS = 5
 
 def _envelope_response(status, code, message):
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    return (f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 # What gevent answers itself, before any app sees the request, in the contract's envelope instead
@@ -47,6 +50,12 @@ class EnvelopeErrorsHandler(WSGIHandler):
         return result
 
 
+def public_url(config):
+    """Where a browser on this machine finds the server."""
+    host = "localhost" if config.host in ("127.0.0.1", "0.0.0.0", "::", "") else config.host
+    return f"http://{host}:{config.port}"
+
+
 def main():
     logs.configure("all_in_one")
     config = Config.from_env()
@@ -59,8 +68,14 @@ def main():
     gateway, ws_app = create_app(config)
     # A pool, not bare greenlets, so that stop() waits for the requests and sockets in flight.
     # No access log of gevent's: each service logs its requests as JSON (shared/logs.py).
-    server = WSGIServer((config.host, config.port), gateway, spawn=gevent.pool.Pool(),
-                        handler_class=EnvelopeErrorsHandler, log=None, error_log=logging.getLogger("all_in_one.server"))
+    server = WSGIServer(
+        (config.host, config.port),
+        gateway,
+        spawn=gevent.pool.Pool(),
+        handler_class=EnvelopeErrorsHandler,
+        log=None,
+        error_log=logging.getLogger("all_in_one.server"),
+    )
 
     stopped = gevent.event.Event()
 
@@ -74,7 +89,8 @@ def main():
     # Signal handlers run in the event loop, which must not wait: the shutdown gets a greenlet.
     gevent.signal_handler(signal.SIGTERM, gevent.spawn, shut_down)
     server.start()
-    log.info("Parley is at http://localhost:%d", config.port)
+    # One plain line for the person who typed `make run`, among the JSON lines on stderr.
+    print(f"Parley is running at {public_url(config)}", flush=True)
     try:
         stopped.wait()
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 Its data folder stays between runs, so accounts and rooms are still there next time.
 """
+
 import logging
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """The gateway's path layout in WSGI, as nginx lays it out in the microservices deployment."""
+
 from pathlib import Path
 
 from flask import Flask, send_from_directory
@@ -15,8 +16,8 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 # No inline script or style anywhere, no framing, and the page talks only to its own origin.
 WEB_SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-                               "frame-ancestors 'none'",
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -33,13 +34,13 @@ class Gateway:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        for prefix, app in {**self._stripped, **self._kept}.items():
+        for prefix in (*self._stripped, *self._kept):
             if path == prefix:
                 # As nginx does for a `location /prefix/`: the bare prefix moves to the slashed one.
                 return redirect(prefix + "/", code=301)(environ, start_response)
         for prefix, app in self._stripped.items():
             if path.startswith(prefix + "/"):
-                return app({**environ, "PATH_INFO": path[len(prefix):]}, start_response)
+                return app({**environ, "PATH_INFO": path[len(prefix) :]}, start_response)
         for prefix, app in self._kept.items():
             if path.startswith(prefix + "/"):
                 return app(environ, start_response)

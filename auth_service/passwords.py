@@ -3,16 +3,13 @@
 bcrypt releases the GIL, so a thread pool as large as the machine has cores hashes in parallel while
 the worker's greenlets go on serving; logins beyond that wait their turn without blocking anyone.
 """
+
 import base64
 import hashlib
+import secrets
 
 import bcrypt
 from gevent.threadpool import ThreadPool
-
-ROUNDS = 12
-# The hash of a random password nobody knows, at the same cost: checking an unknown user's login
-# against it takes as long as checking a real one, so timing does not tell which names exist.
-UNKNOWN_USER_HASH = b"$2b$12$7BM6DSOMh4R4KVJl.ehfBOczPFg6UKAmknKaO.d9MwtgikFQMMVIu"
 
 
 def _bcrypt_input(password):
@@ -22,15 +19,19 @@ def _bcrypt_input(password):
 
 
 class PasswordHasher:
-    def __init__(self, threads):
+    def __init__(self, threads, rounds):
         self._pool = ThreadPool(threads)
+        self._rounds = rounds
+        # The hash of a random password nobody knows, at the same cost: checking an unknown user's
+        # login against it takes as long as checking a real one, so timing does not tell which names exist.
+        self._unknown_user_hash = bcrypt.hashpw(_bcrypt_input(secrets.token_urlsafe(32)), bcrypt.gensalt(rounds))
 
     def hash(self, password):
-        hashed = self._pool.apply(bcrypt.hashpw, (_bcrypt_input(password), bcrypt.gensalt(ROUNDS)))
+        hashed = self._pool.apply(bcrypt.hashpw, (_bcrypt_input(password), bcrypt.gensalt(self._rounds)))
         return hashed.decode("ascii")
 
     def verify(self, password, password_hash):
         """True if `password` matches; with no hash (unknown user) False, after the same work."""
-        expected = password_hash.encode("ascii") if password_hash else UNKNOWN_USER_HASH
+        expected = password_hash.encode("ascii") if password_hash else self._unknown_user_hash
         matches = self._pool.apply(bcrypt.checkpw, (_bcrypt_input(password), expected))
         return matches and password_hash is not None

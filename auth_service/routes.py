@@ -1,11 +1,11 @@
 """auth_service's HTTP routes: parse the body, call an action, shape the answer."""
+
 from flask import Blueprint, current_app, g, jsonify, request
 
+from auth_service import actions
 from shared.errors import BadRequest
 from shared.tokens import clear_session_cookie, login_required, set_session_cookie
 from shared.validation import USERNAME_CHARACTERS, USERNAME_LENGTH, json_object, text_field
-
-from auth_service import actions
 
 bp = Blueprint("auth", __name__)
 
@@ -23,8 +23,7 @@ def _hasher():
 def _new_username(body):
     username = text_field(body, "username", min_length=USERNAME_LENGTH[0], max_length=USERNAME_LENGTH[1])
     if not USERNAME_CHARACTERS.fullmatch(username):
-        raise BadRequest("A username may hold only letters A-Z, digits, '_', '.' and '-'.",
-                         code="invalid_username")
+        raise BadRequest("A username may hold only letters A-Z, digits, '_', '.' and '-'.", code="invalid_username")
     return username
 
 
@@ -45,9 +44,7 @@ def login():
     password = text_field(body, "password", min_length=1, max_length=1024)
     config = _config()
     token, _claims = actions.do_login(config, _hasher(), username, password, request.remote_addr)
-    response = jsonify(
-        {"access_token": token, "token_type": "bearer", "expires_in": config.token_ttl_seconds}
-    )
+    response = jsonify({"access_token": token, "token_type": "bearer", "expires_in": config.token_ttl_seconds})
     set_session_cookie(response, config, token)
     return response
 

@@ -1,4 +1,5 @@
 """auth_service's SQL: accounts and revoked tokens."""
+
 import psycopg2.errors
 
 from shared.errors import Conflict

@@ -1,12 +1,13 @@
 """gunicorn's entry point: `gunicorn -k gevent auth_service.wsgi:app`."""
+
 from shared.cooperative import make_cooperative
 
 make_cooperative()
 
-from shared import logs  # noqa: E402
+from shared import logs
 
 logs.configure("auth_service")
 
-from auth_service import create_app  # noqa: E402  (after the patching, on purpose)
+from auth_service import create_app
 
 app = create_app()

@@ -3,6 +3,7 @@ in the benchmark's own process (pinned to a core of its own where the machine ha
 the servers under test. Each function takes URLs and returns figures; it knows nothing of which
 server answers, so Parley and the peer get the very same load.
 """
+
 import asyncio
 import json
 import time
@@ -20,8 +21,9 @@ async def open_sockets(urls, headers=None):
 
     async def one(url):
         async with gate:
-            ws = await connect(url, additional_headers=headers, max_size=None, open_timeout=120,
-                               ping_interval=None, compression=None)
+            ws = await connect(
+                url, additional_headers=headers, max_size=None, open_timeout=120, ping_interval=None, compression=None
+            )
             await ws.recv()  # hello
             return ws
 
@@ -69,8 +71,9 @@ async def fan_out(room_urls, receivers_per_room, messages, headers=None):
     refusals = [asyncio.create_task(_first_error(ws)) for ws in senders]
     started = time.perf_counter()
     await asyncio.gather(*(send_all(ws) for ws in senders))
-    finished, _ = await asyncio.wait([asyncio.create_task(done.wait()), *refusals], timeout=600,
-                                     return_when=asyncio.FIRST_COMPLETED)
+    finished, _ = await asyncio.wait(
+        [asyncio.create_task(done.wait()), *refusals], timeout=600, return_when=asyncio.FIRST_COMPLETED
+    )
     elapsed = time.perf_counter() - started
     for task in readers + refusals:
         task.cancel()
@@ -177,8 +180,11 @@ class _HttpConnection:
         parts = urlsplit(url)
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        lines = [f"{{method}} {path} HTTP/1.1", f"Host: {parts.netloc}",
-                 *(f"{name}: {value}" for name, value in (headers or {}).items())]
+        lines = [
+            f"{{method}} {path} HTTP/1.1",
+            f"Host: {parts.netloc}",
+            *(f"{name}: {value}" for name, value in (headers or {}).items()),
+        ]
         return cls(reader, writer, "\r\n".join(lines))
 
     async def get(self):

@@ -4,19 +4,19 @@ expiry, answer the same JSON shapes) from memory: no framework, no database.
 
 `gunicorn -k gevent bench.peer_http:app`
 """
+
 import json
 import os
 
 import jwt
 
 SECRET = os.environ.get("JWT_SECRET", "parley-development-secret-do-not-use-in-production")
-ROOMS = {"rooms": [{"id": i, "name": f"room {i}", "private": False, "members": 1, "online": 0}
-                   for i in range(1, 11)]}
+ROOMS = {"rooms": [{"id": i, "name": f"room {i}", "private": False, "members": 1, "online": 0} for i in range(1, 11)]}
 
 
 def app(environ, start_response):
     try:
-        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        _scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
         claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.InvalidTokenError:
         return _answer(start_response, "401 Unauthorized", {"error": {"code": "unauthorized"}})

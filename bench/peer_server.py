@@ -3,6 +3,7 @@ Parley's live job (a frame in, a frame to everyone in the room) without auth or 
 
 `python -m bench.peer_server PORT`; clients connect to /rooms/{id}.
 """
+
 import asyncio
 import json
 import sys
@@ -22,9 +23,19 @@ async def room(websocket):
         async for frame in websocket:
             SEQS[room_id] = seq = SEQS.get(room_id, 0) + 1
             data = json.loads(frame)
-            broadcast(members, json.dumps({"type": "message", "room_id": room_id, "seq": seq,
-                                           "content": data.get("content"), "client_id": data.get("client_id")},
-                                          separators=(",", ":")))
+            broadcast(
+                members,
+                json.dumps(
+                    {
+                        "type": "message",
+                        "room_id": room_id,
+                        "seq": seq,
+                        "content": data.get("content"),
+                        "client_id": data.get("client_id"),
+                    },
+                    separators=(",", ":"),
+                ),
+            )
     finally:
         members.discard(websocket)
 

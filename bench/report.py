@@ -1,11 +1,12 @@
 """The results as a file, a markdown table and PNG plots."""
+
 import json
 import math
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no screen here
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+import matplotlib.pyplot as plt
 
 
 def write(results, series, directory):
@@ -19,14 +20,18 @@ def write(results, series, directory):
 
 
 def markdown(results):
-    lines = ["| scenario | metric | Parley | peer | Parley / peer | unit | notes |",
-             "|---|---|---:|---:|---:|---|---|"]
+    lines = ["| scenario | metric | Parley | peer | Parley / peer | unit | notes |", "|---|---|---:|---:|---:|---|---|"]
     for row in results["rows"]:
-        lines.append(f"| {row['scenario']} | {row['metric']} | {row['parley']} | {row['peer']} | {row['ratio']} "
-                     f"| {row['unit']} | {row['notes']} |")
+        lines.append(
+            f"| {row['scenario']} | {row['metric']} | {row['parley']} | {row['peer']} | {row['ratio']} "
+            f"| {row['unit']} | {row['notes']} |"
+        )
     machine = results["machine"]
-    lines += ["", f"Machine: {machine['cpus']} cores, {machine['platform']}, Python {machine['python']}; "
-                  f"{machine['pinning']}. Mode: {results['mode']}."]
+    lines += [
+        "",
+        f"Machine: {machine['cpus']} cores, {machine['platform']}, Python {machine['python']}; "
+        f"{machine['pinning']}. Mode: {results['mode']}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -57,8 +62,11 @@ def plot_latency(series, path):
         count = len(ordered)
         # 400 points spaced evenly on the log scale of the share, from all of them to the slowest
         shares = [10 ** (-step * math.log10(count) / 400) for step in range(401)]
-        axes.plot([ordered[min(count - 1, int((1 - share) * count))] for share in shares], shares,
-                  label=f"{label} ({count} deliveries)")
+        axes.plot(
+            [ordered[min(count - 1, int((1 - share) * count))] for share in shares],
+            shares,
+            label=f"{label} ({count} deliveries)",
+        )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("end-to-end latency (ms)")

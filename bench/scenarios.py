@@ -1,6 +1,8 @@
 """The scenarios of issue 7, each run against Parley and against a peer in the same run; each
 returns rows of the results table (and, for the plots, the raw series)."""
+
 import asyncio
+import functools
 import statistics
 import time
 
@@ -11,14 +13,21 @@ from bench.targets import cpu_seconds, rss_bytes
 
 
 def row(scenario, metric, parley, peer, unit, notes=""):
-    return {"scenario": scenario, "metric": metric, "parley": parley, "peer": peer,
-            "ratio": round(parley / peer, 3) if peer else None, "unit": unit, "notes": notes}
+    return {
+        "scenario": scenario,
+        "metric": metric,
+        "parley": parley,
+        "peer": peer,
+        "ratio": round(parley / peer, 3) if peer else None,
+        "unit": unit,
+        "notes": notes,
+    }
 
 
-def busy(pid, run):
-    """Run `run()`; return its result and how busy the server's core was meanwhile (0 to 1+)."""
+def busy(pid, coroutine):
+    """Run `coroutine` to its end; return its result and how busy the server's core was meanwhile (0 to 1+)."""
     cpu, started = cpu_seconds(pid), time.perf_counter()
-    result = run()
+    result = asyncio.run(coroutine)
     return result, (cpu_seconds(pid) - cpu) / (time.perf_counter() - started)
 
 
@@ -51,14 +60,24 @@ def idle_connections(parley, parley_rooms, peer, peer_rooms, sockets, idle_secon
     measured after `idle_seconds` of quiet."""
     per_room = min(100, sockets)
     memory = {}
-    for name, pid, rooms in (("parley", parley.worker_pid(parley.ws_pid), parley_rooms), ("peer", peer.pid, peer_rooms)):
+    for name, pid, rooms in (
+        ("parley", parley.worker_pid(parley.ws_pid), parley_rooms),
+        ("peer", peer.pid, peer_rooms),
+    ):
         urls = [url for url in rooms.urls(max(1, sockets // per_room)) for _ in range(per_room)]
         before = rss_bytes(pid)
-        after = asyncio.run(load.hold_idle(urls, rooms.headers, idle_seconds, lambda: rss_bytes(pid)))
+        after = asyncio.run(load.hold_idle(urls, rooms.headers, idle_seconds, functools.partial(rss_bytes, pid)))
         memory[name] = (after - before) / len(urls) / 1024
-    return [row(f"idle: {sockets} authenticated sockets held by one process", "memory per socket",
-                round(memory["parley"], 1), round(memory["peer"], 1), "KiB",
-                f"growth of the worker's resident memory, all open and quiet for {idle_seconds} s")]
+    return [
+        row(
+            f"idle: {sockets} authenticated sockets held by one process",
+            "memory per socket",
+            round(memory["parley"], 1),
+            round(memory["peer"], 1),
+            "KiB",
+            f"growth of the worker's resident memory, all open and quiet for {idle_seconds} s",
+        )
+    ]
 
 
 def fan_out_curve(parley, parley_rooms, peer, peer_rooms, socket_counts, deliveries):
@@ -68,57 +87,90 @@ def fan_out_curve(parley, parley_rooms, peer, peer_rooms, socket_counts, deliver
     loads = {}
     for sockets in socket_counts:
         messages = max(20, deliveries // sockets)
-        for name, target, rooms, pid in (("parley", parley, parley_rooms, parley.ws_pid),
-                                         ("peer", peer, peer_rooms, peer.pid)):
-            rate, load_ = busy(pid, lambda: asyncio.run(load.fan_out(rooms.urls(1), sockets, messages, rooms.headers)))
+        for name, _target, rooms, pid in (
+            ("parley", parley, parley_rooms, parley.ws_pid),
+            ("peer", peer, peer_rooms, peer.pid),
+        ):
+            rate, load_ = busy(pid, load.fan_out(rooms.urls(1), sockets, messages, rooms.headers))
             series[name].append(round(rate))
             loads[name] = load_
     sockets = socket_counts[-1]
-    return [row(f"fan-out: 1 room of {sockets} sockets, one sender", "deliveries/s", series["parley"][-1],
-                series["peer"][-1], "deliveries/s",
-                f"server core busy: Parley {loads['parley']:.0%}, peer {loads['peer']:.0%}")], series
+    return [
+        row(
+            f"fan-out: 1 room of {sockets} sockets, one sender",
+            "deliveries/s",
+            series["parley"][-1],
+            series["peer"][-1],
+            "deliveries/s",
+            f"server core busy: Parley {loads['parley']:.0%}, peer {loads['peer']:.0%}",
+        )
+    ], series
 
 
 def fan_out_rooms(parley, parley_rooms, peer, peer_rooms, rooms_count, per_room, messages):
     """Scenario 2b: many small rooms, a sender in each, all at once."""
     figures, loads = {}, {}
     for name, rooms, pid in (("parley", parley_rooms, parley.ws_pid), ("peer", peer_rooms, peer.pid)):
-        figures[name], loads[name] = busy(pid, lambda: asyncio.run(
-            load.fan_out(rooms.urls(rooms_count), per_room, messages, rooms.headers)))
-    return [row(f"fan-out: {rooms_count} rooms of {per_room} sockets, a sender in each", "deliveries/s",
-                round(figures["parley"]), round(figures["peer"]), "deliveries/s",
-                f"server core busy: Parley {loads['parley']:.0%}, peer {loads['peer']:.0%}")]
+        figures[name], loads[name] = busy(pid, load.fan_out(rooms.urls(rooms_count), per_room, messages, rooms.headers))
+    return [
+        row(
+            f"fan-out: {rooms_count} rooms of {per_room} sockets, a sender in each",
+            "deliveries/s",
+            round(figures["parley"]),
+            round(figures["peer"]),
+            "deliveries/s",
+            f"server core busy: Parley {loads['parley']:.0%}, peer {loads['peer']:.0%}",
+        )
+    ]
 
 
 def paced_latency(rooms, pid, rooms_count, per_room, seconds):
     """Scenario 3 on one target: every socket sends one message a second. Returns the latencies
     in ms, the share delivered and the server's core load."""
-    (latencies, expected), load_ = busy(pid, lambda: asyncio.run(
-        load.paced_latency(rooms.urls(rooms_count), per_room, 1.0, seconds, rooms.headers)))
+    (latencies, expected), load_ = busy(
+        pid, load.paced_latency(rooms.urls(rooms_count), per_room, 1.0, seconds, rooms.headers)
+    )
     return [value * 1000 for value in latencies], len(latencies) / max(1, expected), load_
 
 
 def latency_rows(label, parley, peer):
     """p50, p99 and p99.9 rows from two paced_latency() results."""
     (parley_ms, parley_share, parley_load), (peer_ms, peer_share, peer_load) = parley, peer
-    notes = (f"delivered: Parley {parley_share:.2%}, peer {peer_share:.2%}; "
-             f"server core busy: Parley {parley_load:.0%}, peer {peer_load:.0%}")
-    return [row(label, name, round(percentile(parley_ms, fraction), 1), round(percentile(peer_ms, fraction), 1),
-                "ms", notes) for name, fraction in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999))]
+    notes = (
+        f"delivered: Parley {parley_share:.2%}, peer {peer_share:.2%}; "
+        f"server core busy: Parley {parley_load:.0%}, peer {peer_load:.0%}"
+    )
+    return [
+        row(
+            label, name, round(percentile(parley_ms, fraction), 1), round(percentile(peer_ms, fraction), 1), "ms", notes
+        )
+        for name, fraction in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999))
+    ]
 
 
 def http_reads(parley, token, peer_http, concurrency, seconds):
     """Scenario 5a: GET /auth/me and GET /ws/getRooms, back to back on `concurrency` connections."""
     headers = {"Authorization": f"Bearer {token}"}
     rows = []
-    for path, url, pid in (("/auth/me", f"{parley.auth}/me", parley.auth_pid),
-                           ("/ws/getRooms", f"{parley.http}/ws/getRooms", parley.ws_pid)):
-        rate, load_ = busy(pid, lambda: asyncio.run(load.http_throughput(url, headers, concurrency, seconds)))
-        peer_rate, peer_load = busy(peer_http.pid, lambda: asyncio.run(
-            load.http_throughput(f"{peer_http.http}{path}", headers, concurrency, seconds)))
-        rows.append(row(f"HTTP: GET {path}, {concurrency} connections, one worker", "requests/s", round(rate),
-                        round(peer_rate), "requests/s",
-                        f"server core busy: Parley {load_:.0%}, peer {peer_load:.0%}"))
+    for path, url, pid in (
+        ("/auth/me", f"{parley.auth}/me", parley.auth_pid),
+        ("/ws/getRooms", f"{parley.http}/ws/getRooms", parley.ws_pid),
+    ):
+        rate, load_ = busy(pid, load.http_throughput(url, headers, concurrency, seconds))
+        peer_rate, peer_load = busy(
+            peer_http.pid,
+            load.http_throughput(f"{peer_http.http}{path}", headers, concurrency, seconds),
+        )
+        rows.append(
+            row(
+                f"HTTP: GET {path}, {concurrency} connections, one worker",
+                "requests/s",
+                round(rate),
+                round(peer_rate),
+                "requests/s",
+                f"server core busy: Parley {load_:.0%}, peer {peer_load:.0%}",
+            )
+        )
     return rows
 
 
@@ -142,8 +194,21 @@ def logins(parley, token, concurrency, seconds, paced_rate):
 
     loud = asyncio.run(flooded())
     p99 = {name: percentile(values, 0.99) * 1000 for name, values in (("quiet", quiet), ("loud", loud))}
-    return [row("HTTP: POST /auth/login, bcrypt cost 12", "logins/s (peer: 1 core / one hash)", round(rate, 1),
-                round(bound, 1), "logins/s", f"{concurrency} clients; one hash takes {1000 / bound:.0f} ms here"),
-            row(f"HTTP: GET /auth/me at {paced_rate}/s during a login flood", "p99 (peer: Parley, no flood)",
-                round(p99["loud"], 1), round(p99["quiet"], 1), "ms",
-                f"median during the flood {statistics.median(loud) * 1000:.1f} ms")]
+    return [
+        row(
+            "HTTP: POST /auth/login, bcrypt cost 12",
+            "logins/s (peer: 1 core / one hash)",
+            round(rate, 1),
+            round(bound, 1),
+            "logins/s",
+            f"{concurrency} clients; one hash takes {1000 / bound:.0f} ms here",
+        ),
+        row(
+            f"HTTP: GET /auth/me at {paced_rate}/s during a login flood",
+            "p99 (peer: Parley, no flood)",
+            round(p99["loud"], 1),
+            round(p99["quiet"], 1),
+            "ms",
+            f"median during the flood {statistics.median(loud) * 1000:.1f} ms",
+        ),
+    ]

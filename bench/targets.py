@@ -1,6 +1,7 @@
 """The servers under test, each started as a deployment would start it and pinned to core 0 where
 the machine has two (the load generator has the other): Parley's services under gunicorn, Parley
 through `make stack`'s own launcher, and the peer baselines."""
+
 import json
 import os
 import shutil
@@ -18,9 +19,15 @@ from psycopg2 import sql
 REPO = Path(__file__).resolve().parent.parent
 SERVER_CORE = 0
 # Limits meant for people, lifted: the benchmark is one account sending as fast as it can.
-UNLIMITED = {"MESSAGE_RATE_PER_SECOND": "1000000", "MESSAGE_BURST": "1000000",
-             "WS_CONNECTIONS_PER_USER": "100000", "WS_OUTBOX_FRAMES": "100000",
-             "LOGIN_ATTEMPTS_PER_ADDRESS": "0", "LOGIN_FAILURES_PER_USERNAME": "0", "REGISTRATIONS_PER_ADDRESS": "0"}
+UNLIMITED = {
+    "MESSAGE_RATE_PER_SECOND": "1000000",
+    "MESSAGE_BURST": "1000000",
+    "WS_CONNECTIONS_PER_USER": "100000",
+    "WS_OUTBOX_FRAMES": "100000",
+    "LOGIN_ATTEMPTS_PER_ADDRESS": "0",
+    "LOGIN_FAILURES_PER_USERNAME": "0",
+    "REGISTRATIONS_PER_ADDRESS": "0",
+}
 
 
 def pinned(command):
@@ -55,21 +62,25 @@ def wait_for_port(port, what, timeout=30):
             return
         except OSError:
             if time.monotonic() > deadline:
-                raise SystemExit(f"{what} did not start")
+                raise SystemExit(f"{what} did not start") from None
             time.sleep(0.05)
 
 
 def call(method, url, body=None, token=None):
-    request = urllib.request.Request(url, json.dumps(body).encode() if body is not None else None, method=method,
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    request = urllib.request.Request(
+        url,
+        json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
 
 def gunicorn(app, port, *options):
-    return pinned([sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", *options,
-                   "-b", f"127.0.0.1:{port}", app])
+    return pinned(
+        [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", *options, "-b", f"127.0.0.1:{port}", app]
+    )
 
 
 def process_tree(pid):
@@ -123,8 +134,13 @@ class ThrowawayDatabase:
         self._admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         params = psycopg2.extensions.parse_dsn(admin_url)
         self.url = psycopg2.extensions.make_dsn(**{**params, "dbname": name})
-        migrated = subprocess.run([sys.executable, "-m", "db.migrate"], cwd=REPO, capture_output=True, text=True,
-                                  env={**os.environ, "DATABASE_URL": self.url})
+        migrated = subprocess.run(
+            [sys.executable, "-m", "db.migrate"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DATABASE_URL": self.url},
+        )
         if migrated.returncode != 0:
             self.drop()
             raise SystemExit(f"migrations failed: {migrated.stderr}")
@@ -145,8 +161,10 @@ class Server:
 
     def __init__(self, commands, env=None, log=None):
         output = open(log, "ab") if log else subprocess.DEVNULL
-        self.processes = [subprocess.Popen(command, cwd=REPO, env=env or os.environ.copy(), stdout=output,
-                                           stderr=output) for command in commands]
+        self.processes = [
+            subprocess.Popen(command, cwd=REPO, env=env or os.environ.copy(), stdout=output, stderr=output)
+            for command in commands
+        ]
 
     def wait_healthy(self, *urls, timeout=60):
         """Wait for each URL to answer; if one never does, stop what was started and give up."""
@@ -173,9 +191,13 @@ class Parley(Server):
     def __init__(self, admin_url):
         self.database = ThrowawayDatabase(admin_url, f"parley_bench_{os.getpid()}")
         self.auth_port, self.ws_port = free_port(), free_port()
-        super().__init__([gunicorn("auth_service.wsgi:app", self.auth_port),
-                          gunicorn("ws_service.wsgi:app", self.ws_port, "--worker-connections", "20000")],
-                         {**os.environ, **UNLIMITED, "DATABASE_URL": self.database.url})
+        super().__init__(
+            [
+                gunicorn("auth_service.wsgi:app", self.auth_port),
+                gunicorn("ws_service.wsgi:app", self.ws_port, "--worker-connections", "20000"),
+            ],
+            {**os.environ, **UNLIMITED, "DATABASE_URL": self.database.url},
+        )
         self.auth = f"http://127.0.0.1:{self.auth_port}"  # auth_service answers at its root; nginx adds /auth
         self.http = f"http://127.0.0.1:{self.ws_port}"
         self.wait_healthy(f"{self.auth}/healthz", f"{self.http}/healthz")
@@ -215,10 +237,18 @@ class Stack(Server):
         self.data_dir = tempfile.mkdtemp(prefix="parley-bench-stack-")
         self.port = free_port()
         self.log = Path(self.data_dir) / "stack.log"
-        super().__init__([pinned([sys.executable, "-m", "local_stack"])],
-                         {**os.environ, **UNLIMITED, "DATABASE_URL": self.database.url, "PORT": str(self.port),
-                          "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "PARLEY_DATA_DIR": self.data_dir},
-                         log=self.log)
+        super().__init__(
+            [pinned([sys.executable, "-m", "local_stack"])],
+            {
+                **os.environ,
+                **UNLIMITED,
+                "DATABASE_URL": self.database.url,
+                "PORT": str(self.port),
+                "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+                "PARLEY_DATA_DIR": self.data_dir,
+            },
+            log=self.log,
+        )
         self.http = f"http://127.0.0.1:{self.port}"
         self.auth = f"{self.http}/auth"
         self.wait_healthy(f"{self.http}/ws/healthz", timeout=120)

@@ -5,6 +5,7 @@ record of what ran, and an advisory lock so that processes starting together app
 (Alembic would bring SQLAlchemy; yoyo brings its own lock table; neither gives more than this.)
 Run it with `python -m db.migrate` (DATABASE_URL names the database).
 """
+
 import hashlib
 import logging
 import os

@@ -1,7 +1,9 @@
 """`python -m local_stack` (what `make stack` starts): migrations, then auth_service, user_service
 and WS_REPLICAS ws_service processes, each under gunicorn with a gevent worker, sharing Redis, with
 nginx in front on PORT. Ctrl-C (or SIGTERM) stops everything it started."""
+
 import dataclasses
+import functools
 import logging
 import os
 import shutil
@@ -74,10 +76,10 @@ class Stack:
                 child[1] = subprocess.Popen(command, env=env)
 
     def stop(self):
-        for name, process, *_ in reversed(self.children):
+        for _name, process, *_ in reversed(self.children):
             if process.poll() is None:
                 process.terminate()
-        for name, process, *_ in reversed(self.children):
+        for _name, process, *_ in reversed(self.children):
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -94,8 +96,23 @@ def ensure_redis(stack, redis_url, data_dir):
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed (sudo apt-get install redis-server)")
-    stack.spawn("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                          "--dir", str(data_dir)], os.environ.copy())
+    stack.spawn(
+        "redis",
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+        ],
+        os.environ.copy(),
+    )
     wait_until(lambda: answers(host, port), "redis-server")
 
 
@@ -118,20 +135,36 @@ def main():
 
         # The services listen on 127.0.0.1 behind nginx, which adds the client's address to X-Forwarded-For.
         env = {**os.environ, "DATABASE_URL": config.database_url, "REDIS_URL": redis_url, "TRUSTED_PROXY_HOPS": "1"}
-        ports = {"auth_service": [free_port()], "user_service": [free_port()],
-                 "ws_service": [free_port() for _ in range(replicas)]}
+        ports = {
+            "auth_service": [free_port()],
+            "user_service": [free_port()],
+            "ws_service": [free_port() for _ in range(replicas)],
+        }
         for service, service_ports in ports.items():
             for port in service_ports:
-                stack.spawn(f"{service}:{port}", [sys.executable, "-m", "gunicorn", "-k", "gevent",
-                                                  *WORKER_OPTIONS.get(service, ()), "-b", f"127.0.0.1:{port}",
-                                                  f"{service}.wsgi:app"], env)
+                stack.spawn(
+                    f"{service}:{port}",
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "-k",
+                        "gevent",
+                        *WORKER_OPTIONS.get(service, ()),
+                        "-b",
+                        f"127.0.0.1:{port}",
+                        f"{service}.wsgi:app",
+                    ],
+                    env,
+                )
         for service_ports in ports.values():
             for port in service_ports:
-                wait_until(lambda: healthy(f"http://127.0.0.1:{port}"), f"the service on port {port}")
+                wait_until(functools.partial(healthy, f"http://127.0.0.1:{port}"), f"the service on port {port}")
 
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        nginx_conf = write_config(data_dir / "nginx", config.port, ports["auth_service"], ports["user_service"],
-                                  ports["ws_service"])
+        nginx_conf = write_config(
+            data_dir / "nginx", config.port, ports["auth_service"], ports["user_service"], ports["ws_service"]
+        )
         stack.spawn("nginx", [nginx, "-p", str(data_dir / "nginx"), "-c", str(nginx_conf)], env)
         wait_until(lambda: healthy(f"http://127.0.0.1:{config.port}/auth"), "nginx")
         log.info("Parley is at http://localhost:%d (%d ws_service processes)", config.port, replicas)

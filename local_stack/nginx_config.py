@@ -1,6 +1,7 @@
 """The gateway's nginx configuration for local processes: nginx/parley.conf.template with its
 ${PARLEY_*} names filled in (as the nginx image's envsubst does in docker compose), inside a
 main nginx.conf that keeps every file nginx writes under one folder."""
+
 import os
 import re
 from pathlib import Path
@@ -21,13 +22,17 @@ def write_config(prefix, listen, auth_ports, user_ports, ws_ports):
     """Write nginx.conf under `prefix` and return its path."""
     prefix = Path(prefix)
     (prefix / "logs").mkdir(parents=True, exist_ok=True)
-    (prefix / "parley.conf").write_text(render({
-        "PARLEY_LISTEN": str(listen),
-        "PARLEY_AUTH_SERVERS": upstream_servers(auth_ports),
-        "PARLEY_USER_SERVERS": upstream_servers(user_ports),
-        "PARLEY_WS_SERVERS": upstream_servers(ws_ports),
-        "PARLEY_WEB_ROOT": str(REPO / "web"),
-    }))
+    (prefix / "parley.conf").write_text(
+        render(
+            {
+                "PARLEY_LISTEN": str(listen),
+                "PARLEY_AUTH_SERVERS": upstream_servers(auth_ports),
+                "PARLEY_USER_SERVERS": upstream_servers(user_ports),
+                "PARLEY_WS_SERVERS": upstream_servers(ws_ports),
+                "PARLEY_WEB_ROOT": str(REPO / "web"),
+            }
+        )
+    )
     # Started by root, nginx's workers would run as nobody and could not write under `prefix`.
     user = "user root;" if os.geteuid() == 0 else ""
     main = prefix / "nginx.conf"

@@ -1,9 +1,14 @@
 """Every setting Parley reads, taken from environment variables in this one place."""
+
 import os
 from dataclasses import dataclass, field
 
 DEVELOPMENT_JWT_SECRET = "parley-development-secret-do-not-use-in-production"
 MIN_PRODUCTION_SECRET_BYTES = 32
+# bcrypt's cost: 12 takes about 250 ms of a core per hash here; tests may go lower, production may not.
+MIN_PRODUCTION_BCRYPT_ROUNDS = 12
+BCRYPT_ROUNDS_RANGE = range(4, 32)  # what bcrypt itself accepts
+LOG_FORMATS = ("json", "text")
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -59,6 +64,7 @@ class Config:
     registrations_per_address: int = 20
     db_pool_size: int = 10
     db_acquire_timeout_seconds: float = 5.0
+    bcrypt_rounds: int = MIN_PRODUCTION_BCRYPT_ROUNDS
     # bcrypt at cost 12 takes about 250 ms of one core; more threads than cores only queue.
     password_hash_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     # ws_service
@@ -98,6 +104,7 @@ class Config:
             login_failures_per_username=_int(environ, "LOGIN_FAILURES_PER_USERNAME", cls.login_failures_per_username),
             registrations_per_address=_int(environ, "REGISTRATIONS_PER_ADDRESS", cls.registrations_per_address),
             db_pool_size=_int(environ, "DB_POOL_SIZE", cls.db_pool_size),
+            bcrypt_rounds=_int(environ, "BCRYPT_ROUNDS", cls.bcrypt_rounds),
             password_hash_threads=_int(environ, "PASSWORD_HASH_THREADS", os.cpu_count() or 1),
             allowed_origins=tuple(o.strip() for o in environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()),
             ws_ping_interval_seconds=_float(environ, "WS_PING_INTERVAL_SECONDS", cls.ws_ping_interval_seconds),
@@ -116,15 +123,18 @@ class Config:
         return config
 
     def check_safe(self):
-        """Refuse to run production with a secret anyone can read in this file or guess."""
+        """Refuse settings that cannot work, and production with a secret anyone can read in this file
+        or guess, or with passwords hashed cheaply."""
+        if self.bcrypt_rounds not in BCRYPT_ROUNDS_RANGE:
+            raise UnsafeConfiguration(f"BCRYPT_ROUNDS must be from 4 to 31, got {self.bcrypt_rounds}")
         if not self.production:
             return
+        if self.bcrypt_rounds < MIN_PRODUCTION_BCRYPT_ROUNDS:
+            raise UnsafeConfiguration(f"BCRYPT_ROUNDS must be at least {MIN_PRODUCTION_BCRYPT_ROUNDS} in production")
         if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
             raise UnsafeConfiguration("JWT_SECRET must be set in production")
         if len(self.jwt_secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
-            raise UnsafeConfiguration(
-                f"JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
-            )
+            raise UnsafeConfiguration(f"JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production")
         for previous in self.jwt_previous_secrets:
             if previous == DEVELOPMENT_JWT_SECRET or len(previous.encode()) < MIN_PRODUCTION_SECRET_BYTES:
                 raise UnsafeConfiguration(
@@ -133,3 +143,13 @@ class Config:
                 )
         if not self.database_url:
             raise UnsafeConfiguration("DATABASE_URL must be set in production")
+
+
+def log_format_from_env(environ=None):
+    """LOG_FORMAT: `json` lines (the default, for machines) or plain `text` lines (for people). Read
+    apart from Config because logging is set up first, so that a refused configuration is logged."""
+    environ = os.environ if environ is None else environ
+    log_format = (environ.get("LOG_FORMAT") or "json").strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise UnsafeConfiguration(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
+    return log_format

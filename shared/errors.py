@@ -3,6 +3,7 @@
 Every error a client sees is `{"error": {"code", "message"}}` with the right status: no HTML page,
 no traceback, no SQL text.
 """
+
 import logging
 
 from flask import jsonify
@@ -41,6 +42,7 @@ class NotFound(ApiError):
 
 class UserNotFound(NotFound):
     """No account with that id or name: user_service and ws_service both look people up."""
+
     code = "user_not_found"
     message = "No such user."
 

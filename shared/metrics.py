@@ -1,4 +1,5 @@
 """Prometheus metrics shared by every service: request counts and latencies by route and status."""
+
 import time
 
 from flask import g, request

@@ -2,6 +2,7 @@
 envelope, JSON dates, request ids and logs, metrics, and the routes each service answers (`/`, `/healthz`,
 `/openapi.json`, `/metrics`).
 """
+
 import datetime
 import json
 from importlib import resources
@@ -22,7 +23,7 @@ class ParleyJSONProvider(DefaultJSONProvider):
     @staticmethod
     def default(value):
         if isinstance(value, datetime.datetime):
-            return value.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+            return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
         return DefaultJSONProvider.default(value)
 
 

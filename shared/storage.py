@@ -1,4 +1,5 @@
 """The SQL every service runs to check who a request comes from."""
+
 from shared.db import PreparedStatement
 
 # On every request and every socket's connect.

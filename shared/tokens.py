@@ -6,6 +6,7 @@ A token is valid when its signature and expiry are good, its `jti` has not been 
 its user still exists (account deletion). The last two are read from the shared database on every
 request, so a logout takes effect in every service at once.
 """
+
 import functools
 import hashlib
 import time
@@ -112,10 +113,16 @@ def login_required(view):
 def set_session_cookie(response, config, token):
     """The browser's copy of the token: HttpOnly (no script reads it), SameSite=Strict (no other
     site sends it)."""
-    response.set_cookie(config.cookie_name, token, max_age=config.token_ttl_seconds, path="/",
-                        httponly=True, samesite="Strict", secure=config.cookie_secure)
+    response.set_cookie(
+        config.cookie_name,
+        token,
+        max_age=config.token_ttl_seconds,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=config.cookie_secure,
+    )
 
 
 def clear_session_cookie(response, config):
-    response.delete_cookie(config.cookie_name, path="/", httponly=True, samesite="Strict",
-                           secure=config.cookie_secure)
+    response.delete_cookie(config.cookie_name, path="/", httponly=True, samesite="Strict", secure=config.cookie_secure)

@@ -1,4 +1,5 @@
 """Reading a JSON request body and its fields, refusing anything malformed with a 400 envelope."""
+
 import json
 import re
 

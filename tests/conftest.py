@@ -1,5 +1,7 @@
 """Fixtures that start the real things once per test run: a PostgreSQL database of the run's own,
 and the all-in-one process serving it over real HTTP."""
+
+import hashlib
 import json
 import os
 import shutil
@@ -17,7 +19,7 @@ import requests
 import websocket
 from psycopg2 import sql
 
-from db.migrate import apply_migrations
+from db.migrate import apply_migrations, migration_files
 from shared.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,6 +62,15 @@ def database_url_named(admin_url, name):
     return psycopg2.extensions.make_dsn(**params)
 
 
+def eventually(predicate, timeout=10, what="the condition"):
+    """Wait until `predicate()` is true (returning its value), polling; fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"{what} did not come true in {timeout} s"
+        time.sleep(0.02)
+    return value
+
+
 def wait_until_healthy(base_url, process, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -90,12 +101,25 @@ def postgres_admin_url(tmp_path_factory):
         yield server.get_uri()
 
 
+def migrations_digest():
+    """A digest of every migration file: a template built from other migrations has another name."""
+    digest = hashlib.sha256()
+    for path in migration_files():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class ThrowawayDatabases:
-    """Creates databases on the admin server and drops them all at the end of the run."""
+    """Creates databases on the admin server and drops them all at the end of the run. A migrated one
+    is a copy of a template database with the migrations applied, built once per set of migrations and
+    kept on the server, so that a run migrates nothing the run before it migrated already."""
+
+    TEMPLATE_PREFIX = "parley_template_"
 
     def __init__(self, admin_url):
         self.admin_url = admin_url
         self.names = []
+        self._template = None
 
     def _execute(self, statement):
         conn = psycopg2.connect(self.admin_url)
@@ -103,17 +127,39 @@ class ThrowawayDatabases:
             conn.autocommit = True
             with conn.cursor() as cursor:
                 cursor.execute(statement)
+                return cursor.fetchall() if cursor.description else None
         finally:
             conn.close()
 
+    def template(self):
+        """The migrated template's name, built under a name of its own and renamed when complete, so
+        that concurrent runs never clone a half-migrated one."""
+        if self._template is None:
+            name = self.TEMPLATE_PREFIX + migrations_digest()
+            found = self._execute(sql.SQL("SELECT 1 FROM pg_database WHERE datname = {}").format(sql.Literal(name)))
+            if not found:
+                building = f"parley_building_{uuid.uuid4().hex[:12]}"
+                self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
+                try:
+                    apply_migrations(database_url_named(self.admin_url, building))
+                    self._execute(
+                        sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(building), sql.Identifier(name))
+                    )
+                except psycopg2.errors.DuplicateDatabase:
+                    pass  # another run finished the same template first
+                finally:
+                    self._execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(building)))
+            self._template = name
+        return self._template
+
     def create(self, migrated=True):
         name = f"parley_test_{uuid.uuid4().hex[:12]}"
-        self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        self.names.append(name)
-        url = database_url_named(self.admin_url, name)
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if migrated:
-            apply_migrations(url)
-        return url
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(self.template()))
+        self._execute(statement)
+        self.names.append(name)
+        return database_url_named(self.admin_url, name)
 
     def drop_all(self):
         for name in self.names:
@@ -151,8 +197,14 @@ def config(database_url):
 
 # The suite registers hundreds of people from one address into databases its servers share; the
 # login and registration limits are tested on servers of their own (tests/auth_service/test_limits.py).
-NO_AUTH_LIMITS = {"LOGIN_ATTEMPTS_PER_ADDRESS": "0", "LOGIN_FAILURES_PER_USERNAME": "0",
-                  "REGISTRATIONS_PER_ADDRESS": "0"}
+# bcrypt at its cheapest, since each of those people costs two hashes; the production cost is
+# tested by the tests about hashing (tests/auth_service/test_passwords.py).
+TEST_SERVER_SETTINGS = {
+    "LOGIN_ATTEMPTS_PER_ADDRESS": "0",
+    "LOGIN_FAILURES_PER_USERNAME": "0",
+    "REGISTRATIONS_PER_ADDRESS": "0",
+    "BCRYPT_ROUNDS": "4",
+}
 
 
 class RunningServer:
@@ -161,16 +213,22 @@ class RunningServer:
     def __init__(self, env, output_path, port=None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Its logs (stderr) and, apart, what it says to the person who started it (stdout).
         self.output_path = Path(output_path)
-        self._output = open(output_path, "ab")
+        self.stdout_path = self.output_path.with_suffix(".stdout")
+        self._output = open(self.output_path, "ab")
+        self._stdout = open(self.stdout_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "all_in_one"],
             cwd=REPO,
-            env={**os.environ, **NO_AUTH_LIMITS, **env, "PORT": str(self.port)},
-            stdout=self._output,
-            stderr=subprocess.STDOUT,
+            env={**os.environ, **TEST_SERVER_SETTINGS, **env, "PORT": str(self.port)},
+            stdout=self._stdout,
+            stderr=self._output,
         )
         wait_until_healthy(self.url, self.process)
+
+    def log_lines(self):
+        return self.output_path.read_text(errors="replace").splitlines()
 
     def stop(self):
         self.process.terminate()
@@ -178,6 +236,7 @@ class RunningServer:
             return self.process.wait(timeout=20)
         finally:
             self._output.close()
+            self._stdout.close()
 
 
 class GunicornService:
@@ -188,9 +247,24 @@ class GunicornService:
         self.url = f"http://127.0.0.1:{self.port}"
         self._output = open(output_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{self.port}",
-             *extra_args, f"{service}.wsgi:app"],
-            cwd=REPO, env={**os.environ, **NO_AUTH_LIMITS, **env}, stdout=self._output, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-k",
+                "gevent",
+                "-w",
+                "1",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                *extra_args,
+                f"{service}.wsgi:app",
+            ],
+            cwd=REPO,
+            env={**os.environ, **TEST_SERVER_SETTINGS, **env},
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while True:
             assert self.process.poll() is None, f"gunicorn {service} exited"
@@ -217,8 +291,9 @@ GENEROUS_LIMITS = {"MESSAGE_RATE_PER_SECOND": "1000", "MESSAGE_BURST": "1000"}
 
 @pytest.fixture(scope="session")
 def server(database_url, tmp_path_factory):
-    running = RunningServer({"DATABASE_URL": database_url, **GENEROUS_LIMITS},
-                            tmp_path_factory.mktemp("server") / "output.log")
+    running = RunningServer(
+        {"DATABASE_URL": database_url, **GENEROUS_LIMITS}, tmp_path_factory.mktemp("server") / "output.log"
+    )
     yield running
     running.stop()
 
@@ -241,15 +316,17 @@ class Person:
         self.id = None
 
     def register(self):
-        response = requests.post(f"{self.base_url}/auth/register",
-                                 json={"username": self.username, "password": self.password})
+        response = requests.post(
+            f"{self.base_url}/auth/register", json={"username": self.username, "password": self.password}
+        )
         assert response.status_code == 201, response.text
         self.id = response.json()["id"]
         return self
 
     def login(self):
-        response = requests.post(f"{self.base_url}/auth/login",
-                                 json={"username": self.username, "password": self.password})
+        response = requests.post(
+            f"{self.base_url}/auth/login", json={"username": self.username, "password": self.password}
+        )
         assert response.status_code == 200, response.text
         self.token = response.json()["access_token"]
         return self
@@ -268,8 +345,9 @@ class Person:
         return self.request("POST", path, **kwargs)
 
     def create_room(self, private=False, name=None):
-        response = self.post("/ws/createRoom", json={"name": name or f"room-{uuid.uuid4().hex[:10]}",
-                                                      "private": private})
+        response = self.post(
+            "/ws/createRoom", json={"name": name or f"room-{uuid.uuid4().hex[:10]}", "private": private}
+        )
         assert response.status_code == 200, response.text
         return response.json()["id"]
 
@@ -292,8 +370,9 @@ class RoomSocket:
             url += f"?after={after}"
         headers = headers if headers is not None else [f"Authorization: Bearer {person.token}"]
         # Like a browser, websocket-client sends the server's own origin unless told another.
-        ws = websocket.create_connection(url, header=headers, timeout=timeout, sockopt=sockopt,
-                                         **({"origin": origin} if origin else {}))
+        ws = websocket.create_connection(
+            url, header=headers, timeout=timeout, sockopt=sockopt, **({"origin": origin} if origin else {})
+        )
         opened = cls(ws)
         opened.hello = opened.receive()
         assert opened.hello["type"] == "hello", opened.hello
@@ -375,7 +454,9 @@ class RedisServer:
         assert binary, "redis-server is not installed: `make test` installs it with apt-get"
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=open(self._output_path, "ab"), stderr=subprocess.STDOUT)
+            stdout=open(self._output_path, "ab"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 10
         while True:
             try:

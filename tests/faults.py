@@ -1,15 +1,24 @@
 """Fault injection at the network edge: a TCP proxy in front of a real server that can be cut off
 and brought back, as a database or broker outage looks to a service."""
+
+import contextlib
 import socket
 import threading
 
 
-class CuttableProxy:
-    """Forwards 127.0.0.1:<port> to `target`. `cut()` drops every connection and refuses new ones
-    until `restore()`."""
+def postgres_address(params):
+    """Where the server of libpq connection `params` listens: a TCP (host, port), or the path of its
+    unix socket when the host is a folder (an embedded PostgreSQL's, say)."""
+    host, port = params.get("host") or "127.0.0.1", int(params.get("port") or 5432)
+    return f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
 
-    def __init__(self, target_host, target_port):
-        self._target = (target_host, target_port)
+
+class CuttableProxy:
+    """Forwards 127.0.0.1:<port> to `target`, a (host, port) or a unix socket's path. `cut()` drops
+    every connection and refuses new ones until `restore()`."""
+
+    def __init__(self, target):
+        self._target = target
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._up = threading.Event()
@@ -28,7 +37,7 @@ class CuttableProxy:
                 client.close()
                 continue
             try:
-                upstream = socket.create_connection(self._target, timeout=5)
+                upstream = self._connect_upstream()
             except OSError:
                 client.close()
                 continue
@@ -37,6 +46,18 @@ class CuttableProxy:
                 self._open.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _connect_upstream(self):
+        if isinstance(self._target, tuple):
+            return socket.create_connection(self._target, timeout=5)
+        upstream = socket.socket(socket.AF_UNIX)
+        upstream.settimeout(5)
+        try:
+            upstream.connect(self._target)
+        except OSError:
+            upstream.close()
+            raise
+        return upstream
 
     def _pump(self, source, sink):
         try:
@@ -51,10 +72,8 @@ class CuttableProxy:
     def _close(self, sock):
         with self._lock:
             self._open.discard(sock)
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
 
     def cut(self):

@@ -2,10 +2,10 @@
 every documented operation, input generated from its schema (valid, and deliberately invalid) never
 gets a 500 and never an answer the document does not describe (status, content type, body, headers).
 Invalid input must be refused with a 4xx."""
+
 import json
 
 import pytest
-import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -23,11 +23,21 @@ from tests.conftest import REPO, Person
 # Where the gateway mounts each service; ws_service's own paths already begin with /ws.
 SERVICES = {"auth_service": "/auth", "user_service": "/users", "ws_service": ""}
 DOCUMENT_PREFIX = {"auth_service": "/auth", "user_service": "/users", "ws_service": "/ws"}
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance, negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+]
 # Each costs bcrypt work (about 0.2 s) or a new account per example.
-COSTLY = {("auth_service", "POST", "/register"), ("auth_service", "POST", "/login"),
-          ("auth_service", "POST", "/logout"), ("user_service", "DELETE", "/delete")}
+COSTLY = {
+    ("auth_service", "POST", "/register"),
+    ("auth_service", "POST", "/login"),
+    ("auth_service", "POST", "/logout"),
+    ("user_service", "DELETE", "/delete"),
+}
 ENDS_THE_SESSION = {("auth_service", "POST", "/logout"), ("user_service", "DELETE", "/delete")}
 
 
@@ -51,8 +61,10 @@ OPERATIONS = sorted(set(documented_operations()), key=lambda operation: (*operat
 
 @pytest.fixture(scope="module")
 def schemas(base_url):
-    return {service: schemathesis.openapi.from_url(f"{base_url}{DOCUMENT_PREFIX[service]}/openapi.json")
-            for service in SERVICES}
+    return {
+        service: schemathesis.openapi.from_url(f"{base_url}{DOCUMENT_PREFIX[service]}/openapi.json")
+        for service in SERVICES
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +72,27 @@ def caller(base_url):
     return Person(base_url).register().login()
 
 
-@pytest.mark.parametrize("service, method, path, mode", OPERATIONS,
-                         ids=lambda value: value.value if isinstance(value, GenerationMode) else value)
+@pytest.mark.parametrize(
+    "service, method, path, mode",
+    OPERATIONS,
+    ids=lambda value: value.value if isinstance(value, GenerationMode) else value,
+)
 def test_operation_conforms_to_its_document(schemas, caller, base_url, service, method, path, mode):
     operation = schemas[service][path][method]
     key = (service, method, path)
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=8 if key in COSTLY else 40, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=8 if key in COSTLY else 40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def check(case):
         person = Person(base_url).register().login() if key in ENDS_THE_SESSION else caller
         if isinstance(case.query, dict) and "wait" in case.query:
             case.query["wait"] = 0  # a long-poll of up to 30 s per example would only be slow
-        case.call_and_validate(base_url=f"{base_url}{SERVICES[service]}", checks=CHECKS,
-                               headers={"Authorization": f"Bearer {person.token}", **(case.headers or {})})
+        case.call_and_validate(
+            base_url=f"{base_url}{SERVICES[service]}",
+            checks=CHECKS,
+            headers={"Authorization": f"Bearer {person.token}", **(case.headers or {})},
+        )
 
     check()

@@ -4,6 +4,7 @@ against each kind of caller: no token, an expired one, a revoked one, someone ou
 
 Every case starts from rooms of its own, so that one case's change (a rename, a deletion) is no
 other case's premise."""
+
 import dataclasses
 import uuid
 from types import SimpleNamespace
@@ -29,8 +30,15 @@ def people(base_url, config):
     expired = Person(base_url).register()
     expired.token, _ = issue_token(dataclasses.replace(config, token_ttl_seconds=-1), expired.id)
     anonymous = Person(base_url)
-    return {OWNER: owner, MEMBER: member, STRANGER: stranger, REVOKED: revoked, EXPIRED: expired,
-            ANONYMOUS: anonymous, "target": target}
+    return {
+        OWNER: owner,
+        MEMBER: member,
+        STRANGER: stranger,
+        REVOKED: revoked,
+        EXPIRED: expired,
+        ANONYMOUS: anonymous,
+        "target": target,
+    }
 
 
 def fresh_rooms(people):
@@ -43,8 +51,10 @@ def fresh_rooms(people):
             assert owner.post(f"/ws/rooms/{room_id}/members", json={"user_id": member.id}).status_code == 200
         else:
             assert member.post(f"/ws/rooms/{room_id}/members").status_code == 200
-        messages = {who: people[who].post(f"/ws/rooms/{room_id}/messages", json={"content": f"from {who}"})
-                    .json()["id"] for who in (OWNER, MEMBER)}
+        messages = {
+            who: people[who].post(f"/ws/rooms/{room_id}/messages", json={"content": f"from {who}"}).json()["id"]
+            for who in (OWNER, MEMBER)
+        }
         rooms[kind] = SimpleNamespace(id=room_id, messages=messages)
     return rooms
 
@@ -52,24 +62,69 @@ def fresh_rooms(people):
 # (name, method, path, body, {room kind: {caller: status}} or {caller: status}).
 # Paths are formatted with the room, the caller, and the untouched `target` user.
 ROOM_ROUTES = [
-    ("getClients", "GET", "/ws/getClients/{room}", None,
-     {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 200, MEMBER: 200, OWNER: 200}}),
-    ("join", "POST", "/ws/rooms/{room}/members", None,
-     {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 200, MEMBER: 200, OWNER: 200}}),
-    ("add member", "POST", "/ws/rooms/{room}/members", {"user_id": "{target}"},
-     {"private": {STRANGER: 404, MEMBER: 403, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 403, OWNER: 200}}),
-    ("leave", "DELETE", "/ws/rooms/{room}/members/me", None,
-     {"private": {STRANGER: 404, MEMBER: 204, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 204, OWNER: 204}}),
-    ("rename", "PATCH", "/ws/rooms/{room}", {"name": "renamed {uuid}"},
-     {"private": {STRANGER: 404, MEMBER: 403, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 403, OWNER: 200}}),
-    ("delete room", "DELETE", "/ws/rooms/{room}", None,
-     {"private": {STRANGER: 404, MEMBER: 403, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 403, OWNER: 204}}),
-    ("read history", "GET", "/ws/rooms/{room}/messages?after=0", None,
-     {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 200, OWNER: 200}}),
-    ("send over HTTP", "POST", "/ws/rooms/{room}/messages", {"content": "hello"},
-     {"private": {STRANGER: 404, MEMBER: 201, OWNER: 201}, "public": {STRANGER: 403, MEMBER: 201, OWNER: 201}}),
-    ("mark read", "POST", "/ws/rooms/{room}/read", {"seq": 1},
-     {"private": {STRANGER: 404, MEMBER: 204, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 204, OWNER: 204}}),
+    (
+        "getClients",
+        "GET",
+        "/ws/getClients/{room}",
+        None,
+        {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 200, MEMBER: 200, OWNER: 200}},
+    ),
+    (
+        "join",
+        "POST",
+        "/ws/rooms/{room}/members",
+        None,
+        {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 200, MEMBER: 200, OWNER: 200}},
+    ),
+    (
+        "add member",
+        "POST",
+        "/ws/rooms/{room}/members",
+        {"user_id": "{target}"},
+        {"private": {STRANGER: 404, MEMBER: 403, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 403, OWNER: 200}},
+    ),
+    (
+        "leave",
+        "DELETE",
+        "/ws/rooms/{room}/members/me",
+        None,
+        {"private": {STRANGER: 404, MEMBER: 204, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 204, OWNER: 204}},
+    ),
+    (
+        "rename",
+        "PATCH",
+        "/ws/rooms/{room}",
+        {"name": "renamed {uuid}"},
+        {"private": {STRANGER: 404, MEMBER: 403, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 403, OWNER: 200}},
+    ),
+    (
+        "delete room",
+        "DELETE",
+        "/ws/rooms/{room}",
+        None,
+        {"private": {STRANGER: 404, MEMBER: 403, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 403, OWNER: 204}},
+    ),
+    (
+        "read history",
+        "GET",
+        "/ws/rooms/{room}/messages?after=0",
+        None,
+        {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 200, OWNER: 200}},
+    ),
+    (
+        "send over HTTP",
+        "POST",
+        "/ws/rooms/{room}/messages",
+        {"content": "hello"},
+        {"private": {STRANGER: 404, MEMBER: 201, OWNER: 201}, "public": {STRANGER: 403, MEMBER: 201, OWNER: 201}},
+    ),
+    (
+        "mark read",
+        "POST",
+        "/ws/rooms/{room}/read",
+        {"seq": 1},
+        {"private": {STRANGER: 404, MEMBER: 204, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 204, OWNER: 204}},
+    ),
 ]
 
 EVERYONE = {STRANGER: None, MEMBER: None, OWNER: None}  # None: the route's own success status
@@ -118,8 +173,12 @@ def assert_refused_token(response, caller_kind):
     assert response.json()["error"]["code"] == REFUSED_TOKEN[caller_kind]
 
 
-ROOM_CASES = [(name, kind, caller) for name, *_, expected in ROOM_ROUTES for kind in expected
-              for caller in (*REFUSED_TOKEN, *SIGNED_IN)]
+ROOM_CASES = [
+    (name, kind, caller)
+    for name, *_, expected in ROOM_ROUTES
+    for kind in expected
+    for caller in (*REFUSED_TOKEN, *SIGNED_IN)
+]
 
 
 @pytest.mark.parametrize("name, kind, caller", ROOM_CASES)
@@ -138,8 +197,9 @@ def fresh_person(people):
     return Person(people[OWNER].base_url).register().login()
 
 
-@pytest.mark.parametrize("name, caller", [(route[0], caller) for route in ACCOUNT_ROUTES
-                                          for caller in (*REFUSED_TOKEN, STRANGER)])
+@pytest.mark.parametrize(
+    "name, caller", [(route[0], caller) for route in ACCOUNT_ROUTES for caller in (*REFUSED_TOKEN, STRANGER)]
+)
 def test_account_route(people, name, caller):
     """Routes about the caller's own account: anyone signed in, and no one else."""
     _, method, path, body, success = next(route for route in ACCOUNT_ROUTES if route[0] == name)
@@ -148,8 +208,9 @@ def test_account_route(people, name, caller):
     subject = people[caller] if caller in REFUSED_TOKEN else fresh_person(people)
     if name == "unfollow" and caller not in REFUSED_TOKEN:
         assert subject.post(f"/users/follow?toFollowId={target.id}").status_code == 200
-    response = call(subject, method, filled(path, target=target.id, target_name=target.username),
-                    filled(body, target=target.id))
+    response = call(
+        subject, method, filled(path, target=target.id, target_name=target.username), filled(body, target=target.id)
+    )
     if caller in REFUSED_TOKEN:
         assert_refused_token(response, caller)
     else:
@@ -186,10 +247,14 @@ def test_websocket_upgrade(people, kind):
 # What each member's frame does to a message of the owner's and of the member's: the event it
 # publishes, or the error the sender alone gets.
 FRAMES = [
-    ("edit", MEMBER, MEMBER, "message_edited"), ("edit", MEMBER, OWNER, "not_the_author"),
-    ("edit", OWNER, OWNER, "message_edited"), ("edit", OWNER, MEMBER, "not_the_author"),
-    ("delete", MEMBER, MEMBER, "message_deleted"), ("delete", MEMBER, OWNER, "not_the_author"),
-    ("delete", OWNER, OWNER, "message_deleted"), ("delete", OWNER, MEMBER, "message_deleted"),
+    ("edit", MEMBER, MEMBER, "message_edited"),
+    ("edit", MEMBER, OWNER, "not_the_author"),
+    ("edit", OWNER, OWNER, "message_edited"),
+    ("edit", OWNER, MEMBER, "not_the_author"),
+    ("delete", MEMBER, MEMBER, "message_deleted"),
+    ("delete", MEMBER, OWNER, "not_the_author"),
+    ("delete", OWNER, OWNER, "message_deleted"),
+    ("delete", OWNER, MEMBER, "message_deleted"),
 ]
 
 

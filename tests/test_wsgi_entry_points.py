@@ -1,4 +1,5 @@
 """Each service's gunicorn command line, as docker compose and `make stack` run it."""
+
 import pytest
 import requests
 
@@ -8,8 +9,10 @@ from tests.conftest import GunicornService, Person
 @pytest.fixture(scope="module")
 def gunicorn_services(database_url, tmp_path_factory):
     logs = tmp_path_factory.mktemp("gunicorn")
-    started = {name: GunicornService(name, {"DATABASE_URL": database_url}, logs / f"{name}.log")
-               for name in ("auth_service", "user_service", "ws_service")}
+    started = {
+        name: GunicornService(name, {"DATABASE_URL": database_url}, logs / f"{name}.log")
+        for name in ("auth_service", "user_service", "ws_service")
+    }
     yield {name: service.url for name, service in started.items()}
     for service in started.values():
         assert service.stop() == 0
@@ -21,8 +24,9 @@ def test_auth_service_under_gunicorn_gevent_serves_the_whole_flow(gunicorn_servi
     # On its own port the service has no /auth prefix: Person speaks the gateway's paths, so ask directly.
     response = requests.post(f"{url}/register", json={"username": person.username, "password": person.password})
     assert response.status_code == 201
-    token = requests.post(f"{url}/login", json={"username": person.username,
-                                                "password": person.password}).json()["access_token"]
+    token = requests.post(f"{url}/login", json={"username": person.username, "password": person.password}).json()[
+        "access_token"
+    ]
     headers = {"Authorization": f"Bearer {token}"}
     assert requests.get(f"{url}/me", headers=headers).json()["username"] == person.username
     assert requests.post(f"{url}/logout", headers=headers).status_code == 202

@@ -1,6 +1,6 @@
 """user_service: the social graph (follows), profiles, posts and account deletion."""
-from shared.service import create_service_app
 
+from shared.service import create_service_app
 from user_service.routes import bp
 
 

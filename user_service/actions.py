@@ -1,7 +1,7 @@
 """What user_service does: each verb is one function that owns its transaction."""
+
 from shared import db
 from shared.errors import NotFound, Unprocessable, UserNotFound
-
 from user_service import storage
 
 

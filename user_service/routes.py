@@ -1,13 +1,21 @@
 """user_service's HTTP routes: parse, authorise, call an action, shape the answer."""
+
 from flask import Blueprint, current_app, g, jsonify, request
 
 from shared.errors import BadRequest, UserNotFound
 from shared.tokens import clear_session_cookie, login_required
 from shared.validation import (
-    MAX_ID, USERNAME_CHARACTERS, USERNAME_LENGTH, choice_field, could_be_username, id_arg, int_arg, json_object,
-    limit_arg, text_field,
+    MAX_ID,
+    USERNAME_CHARACTERS,
+    USERNAME_LENGTH,
+    choice_field,
+    could_be_username,
+    id_arg,
+    int_arg,
+    json_object,
+    limit_arg,
+    text_field,
 )
-
 from user_service import actions
 
 bp = Blueprint("users", __name__)

@@ -1,4 +1,5 @@
 """user_service's SQL: profiles, follows and posts. Driver errors become domain errors here."""
+
 import psycopg2.errors
 
 from shared.errors import Conflict, Unauthorized, UserNotFound
@@ -27,8 +28,9 @@ def find_profile(cursor, user_id):
 
 
 def find_profile_by_username(cursor, username):
-    cursor.execute(f"SELECT {PROFILE_COLUMNS} FROM users u WHERE lower(u.username) = lower(%(username)s)",
-                   {"username": username})
+    cursor.execute(
+        f"SELECT {PROFILE_COLUMNS} FROM users u WHERE lower(u.username) = lower(%(username)s)", {"username": username}
+    )
     return cursor.fetchone()
 
 
@@ -104,8 +106,9 @@ def delete_follow(cursor, follower_id, followee_id):
 
 
 def update_dms_from(cursor, user_id, dms_from):
-    cursor.execute("UPDATE users SET dms_from = %(dms_from)s WHERE id = %(user_id)s",
-                   {"user_id": user_id, "dms_from": dms_from})
+    cursor.execute(
+        "UPDATE users SET dms_from = %(dms_from)s WHERE id = %(user_id)s", {"user_id": user_id, "dms_from": dms_from}
+    )
 
 
 def find_settings(cursor, user_id):
@@ -128,7 +131,8 @@ def insert_block(cursor, blocker_id, blocked_id):
     """Block `blocked_id` (again: nothing changes)."""
     try:
         cursor.execute(
-            "INSERT INTO blocks (blocker_id, blocked_id) VALUES (%(blocker_id)s, %(blocked_id)s) ON CONFLICT DO NOTHING",
+            """INSERT INTO blocks (blocker_id, blocked_id) VALUES (%(blocker_id)s, %(blocked_id)s)
+               ON CONFLICT DO NOTHING""",
             {"blocker_id": blocker_id, "blocked_id": blocked_id},
         )
     except psycopg2.errors.ForeignKeyViolation as error:
@@ -142,8 +146,10 @@ def _missing_account(error, own_account_fkey):
 
 
 def delete_block(cursor, blocker_id, blocked_id):
-    cursor.execute("DELETE FROM blocks WHERE blocker_id = %(blocker_id)s AND blocked_id = %(blocked_id)s",
-                   {"blocker_id": blocker_id, "blocked_id": blocked_id})
+    cursor.execute(
+        "DELETE FROM blocks WHERE blocker_id = %(blocker_id)s AND blocked_id = %(blocked_id)s",
+        {"blocker_id": blocker_id, "blocked_id": blocked_id},
+    )
 
 
 def delete_user(cursor, user_id):

@@ -1,12 +1,13 @@
 """gunicorn's entry point: `gunicorn -k gevent user_service.wsgi:app`."""
+
 from shared.cooperative import make_cooperative
 
 make_cooperative()
 
-from shared import logs  # noqa: E402
+from shared import logs
 
 logs.configure("user_service")
 
-from user_service import create_app  # noqa: E402  (after the patching, on purpose)
+from user_service import create_app
 
 app = create_app()

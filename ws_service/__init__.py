@@ -2,10 +2,10 @@
 
 Its paths begin with /ws/ on its own port, as behind the gateway, which keeps the prefix.
 """
+
 import signal
 
 from shared.service import create_service_app
-
 from ws_service import actions
 from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.hub import RoomHub

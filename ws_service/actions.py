@@ -1,12 +1,12 @@
 """What ws_service does. Each change is one function: check, store with the room's next seq,
 commit, and only then publish, so that no one ever receives an event that was not stored."""
+
 import re
 
 from flask import current_app
 
 from shared import db
 from shared.errors import Forbidden, NotFound, RateLimited, Unprocessable, UserNotFound
-
 from ws_service import storage
 from ws_service.events import DELETED_USER, event_from_row, typing_event
 
@@ -101,6 +101,7 @@ def _owned_room(cursor, room_id, user_id):
 
 # -- rooms ---------------------------------------------------------------------------------------
 
+
 def do_create_room(user_id, name, private):
     with db.transaction() as cursor:
         return _public_room(storage.insert_room(cursor, name, private, user_id))
@@ -110,9 +111,19 @@ def list_rooms(user_id):
     with db.autocommit() as cursor:
         rows = storage.list_rooms_for(cursor, user_id)
     online = _broker().online_counts([row["id"] for row in rows])
-    return [{"id": row["id"], "name": row["name"], "private": row["private"], "kind": row["kind"],
-             "members": row["members"], "online": online[row["id"]], "unread": row["unread"],
-             "last_read_seq": row["last_read_seq"]} for row in rows]
+    return [
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "private": row["private"],
+            "kind": row["kind"],
+            "members": row["members"],
+            "online": online[row["id"]],
+            "unread": row["unread"],
+            "last_read_seq": row["last_read_seq"],
+        }
+        for row in rows
+    ]
 
 
 def do_open_direct_room(user, other_id):
@@ -149,9 +160,18 @@ def do_mark_read(room_id, user_id, seq):
 def list_mentions(user_id, after_id, limit):
     with db.autocommit() as cursor:
         rows = storage.mentions_of(cursor, user_id, after_id, limit)
-    mentions = [{"id": row["id"], "room_id": row["room_id"], "room_name": row["room_name"], "seq": row["seq"],
-                 "user": {"id": row["user_id"], "username": row["username"]} if row["user_id"] else DELETED_USER,
-                 "content": row["content"], "created_at": row["created_at"]} for row in rows]
+    mentions = [
+        {
+            "id": row["id"],
+            "room_id": row["room_id"],
+            "room_name": row["room_name"],
+            "seq": row["seq"],
+            "user": {"id": row["user_id"], "username": row["username"]} if row["user_id"] else DELETED_USER,
+            "content": row["content"],
+            "created_at": row["created_at"],
+        }
+        for row in rows
+    ]
     return {"mentions": mentions, "next_after_id": mentions[-1]["id"] if mentions else after_id}
 
 
@@ -234,6 +254,7 @@ def current_last_seq(room_id):
 
 # -- messages ------------------------------------------------------------------------------------
 
+
 def check_rate(user_id):
     retry_after = current_app.extensions["parley_rate_limits"].take(user_id)
     if retry_after:
@@ -245,8 +266,7 @@ def do_send_message(room_id, user, content, client_id):
     a repeated client_id gives the stored event and created False, and publishes nothing."""
     check_rate(user["id"])
     with db.autocommit() as cursor:
-        outcome, row = storage.store_message(cursor, room_id, user["id"], content, client_id,
-                                             mentioned_names(content))
+        outcome, row = storage.store_message(cursor, room_id, user["id"], content, client_id, mentioned_names(content))
         if outcome == "blocked":
             raise Blocked()
         if outcome == "repeated":

@@ -5,6 +5,8 @@ event is published on the room's channel, and each process delivers what arrives
 of the rooms it has sockets in, to its own hub. It never publishes what it receives. Presence lives
 in Redis with an expiry, so a process that dies leaves no ghosts for longer than that.
 """
+
+import contextlib
 import json
 import logging
 import uuid
@@ -147,10 +149,8 @@ class RedisBroker:
                 gevent.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
                 attempt += 1
             finally:
-                try:
+                with contextlib.suppress(redis.RedisError):
                     pubsub.close()
-                except redis.RedisError:
-                    pass
 
     def _listen(self, pubsub):
         while True:
@@ -233,8 +233,10 @@ class RedisBroker:
     def online_counts(self, room_ids):
         """How many people are connected to each room, on any process (two round trips in all)."""
         elsewhere = self._presence_elsewhere(room_ids)
-        return {room_id: len(elsewhere[room_id].keys() | {user["id"] for user in self._hub.clients(room_id)})
-                for room_id in room_ids}
+        return {
+            room_id: len(elsewhere[room_id].keys() | {user["id"] for user in self._hub.clients(room_id)})
+            for room_id in room_ids
+        }
 
     def _presence_elsewhere(self, room_ids):
         """room_id -> {user_id: username} connected through the other processes."""
@@ -244,16 +246,17 @@ class RedisBroker:
                 pipe.smembers(_presence_index(room_id))
             processes = [sorted({p.decode() for p in members} - {self._process_id}) for members in pipe.execute()]
             pipe = self._redis.pipeline()
-            for room_id, others in zip(room_ids, processes):
+            for room_id, others in zip(room_ids, processes, strict=True):
                 for process_id in others:
                     pipe.hgetall(_presence_key(room_id, process_id))
             mappings = iter(pipe.execute())
         except redis.RedisError:
             raise BrokerUnavailable() from None
         presence = {}
-        for room_id, others in zip(room_ids, processes):
-            presence[room_id] = {int(user_id): username.decode()
-                                 for _ in others for user_id, username in next(mappings).items()}
+        for room_id, others in zip(room_ids, processes, strict=True):
+            presence[room_id] = {
+                int(user_id): username.decode() for _ in others for user_id, username in next(mappings).items()
+            }
         return presence
 
     def check(self):

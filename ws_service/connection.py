@@ -11,6 +11,8 @@ it wrote nothing since it last asked (park_if_idle), and the next delivery start
 socket (most of them) then costs no parked greenlet, and a busy one pays for no spawn or timer
 per frame.
 """
+
+import contextlib
 import logging
 import socket
 
@@ -55,7 +57,7 @@ class SerialisedSocket:
 
     def _write_whole(self, view):
         while view:
-            view = view[self._sock.send(view):]
+            view = view[self._sock.send(view) :]
 
     def send_if_ready(self, data):
         """Write `data` now, if no one else is writing and the socket takes some of it without
@@ -129,8 +131,13 @@ class Connection:
         the client is not keeping up."""
         if self._closing:
             return True
-        if (self._writer is None and self._cursor is not None and (seq is None or seq == self._cursor + 1)
-                and self._outbox.empty() and self.ws.sock.send_if_ready(frame)):
+        if (
+            self._writer is None
+            and self._cursor is not None
+            and (seq is None or seq == self._cursor + 1)
+            and self._outbox.empty()
+            and self.ws.sock.send_if_ready(frame)
+        ):
             # The common case, a live socket keeping up: no queue, no greenlet switch.
             if seq is not None:
                 self._cursor = seq
@@ -184,10 +191,8 @@ class Connection:
     def park_if_idle(self):
         """From the hub, every few seconds: a writer that wrote nothing since the last call ends."""
         if self._writer is not None and self._writes == self._writes_when_asked and not self._closing:
-            try:
+            with contextlib.suppress(Full):
                 self._outbox.put_nowait((_PARK, None))
-            except Full:
-                pass
         self._writes_when_asked = self._writes
 
     def _wake_writer(self):
@@ -276,16 +281,12 @@ class Connection:
                 return cursor
 
     def _send_close(self, code, reason):
-        try:
+        with contextlib.suppress(Exception):  # the client is gone already, whatever simple-websocket raises
             self.ws.close(code, reason)
-        except Exception:
-            pass  # the client is gone already
 
     def _shut_socket(self):
-        try:
+        with contextlib.suppress(OSError):
             self.ws.sock.shutdown(2)
-        except OSError:
-            pass
 
     def join(self, timeout):
         """Wait for the close to be written (after finish())."""

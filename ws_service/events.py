@@ -9,8 +9,14 @@ def event_from_row(row):
     base = {"room_id": row["room_id"], "seq": row["seq"], "id": row["id"]}
     if row["kind"] == "message":
         user = {"id": row["user_id"], "username": row["username"]} if row["user_id"] is not None else DELETED_USER
-        return {"type": "message", **base, "user": user, "content": row["content"],
-                "client_id": row["client_id"], "created_at": row["created_at"]}
+        return {
+            "type": "message",
+            **base,
+            "user": user,
+            "content": row["content"],
+            "client_id": row["client_id"],
+            "created_at": row["created_at"],
+        }
     if row["kind"] == "message_edited":
         return {"type": "message_edited", **base, "content": row["edit_content"], "edited_at": row["event_at"]}
     return {"type": "message_deleted", **base}

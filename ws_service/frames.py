@@ -6,6 +6,7 @@ frames are unmasked, and RFC 7692 lets a sender leave any message uncompressed (
 where permessage-deflate was negotiated: chat messages are small, and compressing each copy was
 the largest cost of a fan-out.
 """
+
 import json
 import struct
 

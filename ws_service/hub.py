@@ -5,6 +5,7 @@ that the hub sees them in the order they were sent (a connection registered befo
 published is there to receive it). Nothing else reads or changes its maps; the people connected
 to each room are published as immutable snapshots for readers.
 """
+
 import logging
 import time
 from collections import defaultdict
@@ -111,12 +112,19 @@ class RoomHub:
 
     def _run(self):
         handlers = {
-            "register": self._on_register, "unregister": self._on_unregister, "broadcast": self._on_broadcast,
-            "close_room": self._on_close_room, "shut_down": self._on_shut_down,
-            "wait": self._on_wait, "unwait": self._on_unwait, "gap_filled": self._on_gap_filled,
-            "resync": self._on_resync, "caught_up": self._on_caught_up,
+            "register": self._on_register,
+            "unregister": self._on_unregister,
+            "broadcast": self._on_broadcast,
+            "close_room": self._on_close_room,
+            "shut_down": self._on_shut_down,
+            "wait": self._on_wait,
+            "unwait": self._on_unwait,
+            "gap_filled": self._on_gap_filled,
+            "resync": self._on_resync,
+            "caught_up": self._on_caught_up,
             "park_idle_writers": self._on_park_idle_writers,
-            "check_sessions": self._on_check_sessions, "sessions_ended": self._on_sessions_ended,
+            "check_sessions": self._on_check_sessions,
+            "sessions_ended": self._on_sessions_ended,
         }
         for kind, payload in self._inbox:
             try:
@@ -185,8 +193,9 @@ class RoomHub:
             next_seq = min(room.pending)
             if room.last_seq is not None and next_seq != room.last_seq + 1:
                 if room.gap_fill is None:
-                    room.gap_fill = gevent.spawn_later(GAP_WAIT_SECONDS, self._fill_gap, room_id, room.last_seq,
-                                                       next_seq)
+                    room.gap_fill = gevent.spawn_later(
+                        GAP_WAIT_SECONDS, self._fill_gap, room_id, room.last_seq, next_seq
+                    )
                 return
             event = room.pending.pop(next_seq)
             room.last_seq = next_seq
@@ -198,15 +207,18 @@ class RoomHub:
     def _fill_gap(self, room_id, after_seq, before_seq):
         """Runs in its own greenlet: reads what was never published and hands it to the hub."""
         try:
-            missing = [event for event in self._fetch_events(room_id, after_seq, before_seq - after_seq - 1)
-                       if event["seq"] < before_seq]
+            missing = [
+                event
+                for event in self._fetch_events(room_id, after_seq, before_seq - after_seq - 1)
+                if event["seq"] < before_seq
+            ]
         except Exception:
             log.exception("could not read the events of room %s after %s", room_id, after_seq)
             missing = []
         self._inbox.put(("gap_filled", (room_id, after_seq, before_seq, missing)))
 
     def _on_gap_filled(self, payload):
-        room_id, after_seq, before_seq, missing = payload
+        room_id, after_seq, _before_seq, missing = payload
         room = self._rooms.get(room_id)
         if room is None:
             return

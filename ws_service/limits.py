@@ -1,4 +1,5 @@
 """Per-user message rate limits: a token bucket each, in this process."""
+
 import time
 
 

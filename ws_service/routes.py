@@ -1,10 +1,10 @@
 """ws_service's HTTP routes: rooms, members, and messages for clients without a WebSocket."""
+
 from flask import Blueprint, g, jsonify, request
 
 from shared.errors import BadRequest
 from shared.tokens import login_required
 from shared.validation import MAX_ID, int_arg, json_object, limit_arg, text_field
-
 from ws_service import actions
 
 bp = Blueprint("rooms", __name__, url_prefix="/ws")

@@ -3,6 +3,7 @@
 Data flows socket -> this reader -> an action (store with the next seq) -> the hub -> each
 connection's writer -> socket.
 """
+
 import logging
 import time
 from urllib.parse import urlsplit
@@ -13,7 +14,6 @@ from flask_sock import Sock
 from shared.errors import ApiError, BadRequest, Forbidden
 from shared.tokens import authenticate, token_from_request
 from shared.validation import MAX_ID, int_arg, parse_json_object
-
 from ws_service import actions
 from ws_service.connection import Connection
 from ws_service.routes import client_id, message_content, read_seq
@@ -55,8 +55,9 @@ def authorise_upgrade():
 def join_room(ws, room_id):
     config = current_app.config["PARLEY"]
     hub, broker = current_app.extensions["parley_hub"], current_app.extensions["parley_broker"]
-    connection = Connection(ws, room_id, g.user, g.token_claims, config.ws_outbox_frames,
-                            current_app.extensions["parley_fetch_events"])
+    connection = Connection(
+        ws, room_id, g.user, g.token_claims, config.ws_outbox_frames, current_app.extensions["parley_fetch_events"]
+    )
     # Subscribed, then registered, then the backlog read: each event lands in one of them.
     broker.follow(room_id)
     if not hub.register(connection).get():
@@ -67,8 +68,13 @@ def join_room(ws, room_id):
     try:
         # Read after registering: whatever is committed later reaches this connection live.
         last_seq = actions.current_last_seq(room_id)
-        hello = {"type": "hello", "room_id": room_id, "user": {"id": g.user["id"], "username": g.user["username"]},
-                 "last_seq": last_seq, "clients": broker.clients(room_id)}
+        hello = {
+            "type": "hello",
+            "room_id": room_id,
+            "user": {"id": g.user["id"], "username": g.user["username"]},
+            "last_seq": last_seq,
+            "clients": broker.clients(room_id),
+        }
         after = last_seq if g.after_seq is None else min(g.after_seq, last_seq)
         connection.start_writer(hello, after, last_seq)
         _read_frames(ws, connection, config)
@@ -96,8 +102,9 @@ def _message_id(frame):
 
 
 def _on_send(connection, frame):
-    event, created = actions.do_send_message(connection.room_id, connection.user, message_content(frame),
-                                             client_id(frame))
+    event, created = actions.do_send_message(
+        connection.room_id, connection.user, message_content(frame), client_id(frame)
+    )
     if not created:
         connection.send_event(event)  # a repeat: the stored event, to this client only
 
@@ -139,8 +146,9 @@ def _handle_frame(connection, data):
             raise BadRequest(f"'type' must be one of {', '.join(FRAME_HANDLERS)}.", code="unknown_type")
         handler(connection, frame)
     except ApiError as error:
-        connection.send_event({"type": "error", "code": error.code, "message": error.message,
-                               **({"ref": ref} if ref is not None else {})})
+        connection.send_event(
+            {"type": "error", "code": error.code, "message": error.message, **({"ref": ref} if ref is not None else {})}
+        )
     except Exception:
         log.exception("frame failed in room %s", connection.room_id)
         connection.send_event({"type": "error", "code": "internal_error", "message": "Something went wrong."})

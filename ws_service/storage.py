@@ -1,4 +1,5 @@
 """ws_service's SQL: rooms, memberships, messages and each room's event log."""
+
 import psycopg2.errors
 
 from shared.db import PreparedStatement
@@ -119,7 +120,8 @@ def lock_direct_pair(cursor, user_id, other_id):
     cursor.execute(
         """
         SELECT u.id, u.username, u.dms_from,
-               EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = u.id AND f.followee_id = %(user_id)s) AS follows_me,
+               EXISTS (SELECT 1 FROM follows f
+                        WHERE f.follower_id = u.id AND f.followee_id = %(user_id)s) AS follows_me,
                EXISTS (SELECT 1 FROM blocks b
                         WHERE (b.blocker_id, b.blocked_id) IN ((u.id, %(user_id)s), (%(user_id)s, u.id))) AS blocked
           FROM users u WHERE u.id = %(other_id)s
@@ -150,8 +152,10 @@ def insert_direct_room(cursor, user_low, user_high, name):
         {"name": name},
     )
     room = cursor.fetchone()
-    cursor.execute("INSERT INTO direct_rooms (user_low, user_high, room_id) VALUES (%(low)s, %(high)s, %(room_id)s)",
-                   {"low": user_low, "high": user_high, "room_id": room["id"]})
+    cursor.execute(
+        "INSERT INTO direct_rooms (user_low, user_high, room_id) VALUES (%(low)s, %(high)s, %(room_id)s)",
+        {"low": user_low, "high": user_high, "room_id": room["id"]},
+    )
     return room
 
 
@@ -163,7 +167,8 @@ MENTIONS_QUERY = """
       JOIN room_events e ON e.message_id = m.id AND e.kind = 'message'
       LEFT JOIN users u ON u.id = m.user_id
      WHERE mn.user_id = %(user_id)s AND m.id > %(after_id)s AND m.deleted_at IS NULL
-       AND (NOT r.private OR EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.user_id = %(user_id)s))
+       AND (NOT r.private
+            OR EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.user_id = %(user_id)s))
 """
 
 
@@ -171,10 +176,14 @@ def mentions_of(cursor, user_id, after_id, limit):
     """Messages that name `user_id`, not deleted, in rooms they may still read, in id order: the
     first `limit` after `after_id`, or with no `after_id` the newest `limit`."""
     if after_id:
-        cursor.execute(MENTIONS_QUERY + " ORDER BY m.id LIMIT %(limit)s",
-                       {"user_id": user_id, "after_id": after_id, "limit": limit})
+        cursor.execute(
+            MENTIONS_QUERY + " ORDER BY m.id LIMIT %(limit)s",
+            {"user_id": user_id, "after_id": after_id, "limit": limit},
+        )
         return cursor.fetchall()
-    cursor.execute(MENTIONS_QUERY + " ORDER BY m.id DESC LIMIT %(limit)s", {"user_id": user_id, "after_id": 0, "limit": limit})
+    cursor.execute(
+        MENTIONS_QUERY + " ORDER BY m.id DESC LIMIT %(limit)s", {"user_id": user_id, "after_id": 0, "limit": limit}
+    )
     return cursor.fetchall()[::-1]
 
 
@@ -189,16 +198,19 @@ def insert_member(cursor, room_id, user_id):
 
 
 def delete_member(cursor, room_id, user_id):
-    cursor.execute("DELETE FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s",
-                   {"room_id": room_id, "user_id": user_id})
+    cursor.execute(
+        "DELETE FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s",
+        {"room_id": room_id, "user_id": user_id},
+    )
     return cursor.rowcount == 1
 
 
 def take_next_seq(cursor, room_id):
     """The room's next seq. The row stays locked until the transaction ends, so the room's events
     are numbered in the order they commit, and a rollback leaves no gap. None if the room is gone."""
-    cursor.execute("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = %(room_id)s RETURNING last_seq",
-                   {"room_id": room_id})
+    cursor.execute(
+        "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = %(room_id)s RETURNING last_seq", {"room_id": room_id}
+    )
     row = cursor.fetchone()
     return row["last_seq"] if row else None
 
@@ -214,15 +226,18 @@ def find_message(cursor, room_id, message_id):
 
 
 def edit_message(cursor, message_id, content):
-    cursor.execute("UPDATE messages SET content = %(content)s, edited_at = now() WHERE id = %(id)s",
-                   {"id": message_id, "content": content})
+    cursor.execute(
+        "UPDATE messages SET content = %(content)s, edited_at = now() WHERE id = %(id)s",
+        {"id": message_id, "content": content},
+    )
 
 
 def delete_message(cursor, message_id):
     """Mark it deleted and forget what it said, in the message and in its edits."""
     cursor.execute("UPDATE messages SET content = '', deleted_at = now() WHERE id = %(id)s", {"id": message_id})
-    cursor.execute("UPDATE room_events SET content = '' WHERE message_id = %(id)s AND content IS NOT NULL",
-                   {"id": message_id})
+    cursor.execute(
+        "UPDATE room_events SET content = '' WHERE message_id = %(id)s AND content IS NOT NULL", {"id": message_id}
+    )
 
 
 def insert_event(cursor, room_id, seq, kind, message_id, content=None):
@@ -267,8 +282,7 @@ def events_between(cursor, room_id, after_seq, before_seq, limit):
 
 
 def event_at(cursor, room_id, seq):
-    cursor.execute(EVENT_QUERY + " WHERE e.room_id = %(room_id)s AND e.seq = %(seq)s",
-                   {"room_id": room_id, "seq": seq})
+    cursor.execute(EVENT_QUERY + " WHERE e.room_id = %(room_id)s AND e.seq = %(seq)s", {"room_id": room_id, "seq": seq})
     return cursor.fetchone()
 
 
@@ -299,7 +313,8 @@ _STORE_MESSAGE_SQL = """
         RETURNING room_id, seq, kind, created_at
     )
     SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s) AS is_member,
-           (SELECT yes FROM blocked) AS blocked, e.room_id, e.seq, e.kind, NULL AS edit_content, e.created_at AS event_at,
+           (SELECT yes FROM blocked) AS blocked,
+           e.room_id, e.seq, e.kind, NULL AS edit_content, e.created_at AS event_at,
            m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
       FROM (VALUES (1)) AS one (x)
       LEFT JOIN message m ON true
@@ -318,7 +333,8 @@ _MENTIONS_CTE = """
 _STORE_MESSAGE_TYPES = {"room_id": "bigint", "user_id": "bigint", "content": "text", "client_id": "text"}
 STORE_MESSAGE = PreparedStatement("store_message", _STORE_MESSAGE_SQL.replace("{mention}", ""), _STORE_MESSAGE_TYPES)
 STORE_MENTIONING_MESSAGE = PreparedStatement(
-    "store_mentioning_message", _STORE_MESSAGE_SQL.replace("{mention}", _MENTIONS_CTE),
+    "store_mentioning_message",
+    _STORE_MESSAGE_SQL.replace("{mention}", _MENTIONS_CTE),
     {**_STORE_MESSAGE_TYPES, "mentioned": "text[]"},
 )
 
@@ -346,7 +362,8 @@ def store_message(cursor, room_id, user_id, content, client_id, mentioned=()):
 def find_sent_event(cursor, room_id, user_id, client_id):
     """The stored `message` event of the user's earlier send with this client_id, or None."""
     cursor.execute(
-        EVENT_QUERY + """ WHERE m.room_id = %(room_id)s AND m.user_id = %(user_id)s AND m.client_id = %(client_id)s
+        EVENT_QUERY
+        + """ WHERE m.room_id = %(room_id)s AND m.user_id = %(user_id)s AND m.client_id = %(client_id)s
                             AND e.kind = 'message'""",
         {"room_id": room_id, "user_id": user_id, "client_id": client_id},
     )

@@ -1,4 +1,5 @@
 """`make run` with no DATABASE_URL: its own PostgreSQL, whose data outlives the process."""
+
 import os
 
 import requests

@@ -1,4 +1,5 @@
 """The all-in-one process lays paths out as the gateway does."""
+
 import re
 
 import pytest
@@ -35,8 +36,9 @@ def test_each_service_serves_its_openapi_document(base_url, prefix, name):
 def test_metrics_count_requests_by_route_and_status(base_url):
     requests.get(f"{base_url}/auth/me")
     text = requests.get(f"{base_url}/auth/metrics").text
-    assert re.search(r'parley_http_requests_total\{method="GET",route="/me",service="auth_service",status="401"\} \d',
-                     text)
+    assert re.search(
+        r'parley_http_requests_total\{method="GET",route="/me",service="auth_service",status="401"\} \d', text
+    )
 
 
 def test_the_web_client_is_served_at_the_root(base_url):
@@ -58,8 +60,17 @@ def test_the_web_client_is_served_with_its_security_headers(base_url, path):
     assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("path", ["/no-such-page", "/auth/no-such-route", "/users/no/such/route", "/ws/nothing",
-                                  "/../../etc/passwd", "/%2e%2e/pyproject.toml"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/no-such-page",
+        "/auth/no-such-route",
+        "/users/no/such/route",
+        "/ws/nothing",
+        "/../../etc/passwd",
+        "/%2e%2e/pyproject.toml",
+    ],
+)
 def test_unknown_paths_get_the_json_404_envelope(base_url, path):
     response = requests.get(f"{base_url}{path}")
     assert response.status_code == 404

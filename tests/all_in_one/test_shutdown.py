@@ -1,4 +1,5 @@
 """The all-in-one process on SIGTERM: sockets get 1001, then it exits cleanly."""
+
 from tests.conftest import Person, RunningServer
 
 

@@ -1,10 +1,13 @@
 """Several requests at once on the one gevent worker of the all-in-one process."""
+
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+
+from tests.conftest import Person
 
 
 def test_two_concurrent_registrations_of_one_name_give_one_201_and_one_409(base_url, db_cursor):
@@ -13,8 +16,9 @@ def test_two_concurrent_registrations_of_one_name_give_one_201_and_one_409(base_
 
     def register(letter_case):
         start.wait()
-        return requests.post(f"{base_url}/auth/register",
-                             json={"username": letter_case(name), "password": "same-time-pass"}).status_code
+        return requests.post(
+            f"{base_url}/auth/register", json={"username": letter_case(name), "password": "same-time-pass"}
+        ).status_code
 
     with ThreadPoolExecutor(2) as pool:
         statuses = sorted(pool.map(register, [str.lower, str.upper]))
@@ -23,17 +27,20 @@ def test_two_concurrent_registrations_of_one_name_give_one_201_and_one_409(base_
     assert db_cursor.fetchone()[0] == 1
 
 
-def test_a_login_storm_does_not_stall_me_on_the_same_worker(person, new_person):
-    """While bcrypt checks queue up, a request that needs no hashing is answered at once. Were the
-    hashing done on the event loop, /me would wait behind every login that reached the worker first."""
-    victim = new_person().register()
+def test_a_login_storm_does_not_stall_me_on_the_same_worker(production_cost_server):
+    """While bcrypt checks (at the production cost) queue up, a request that needs no hashing is
+    answered at once. Were the hashing done on the event loop, /me would wait behind every login that
+    reached the worker first."""
+    person = Person(production_cost_server.url).register().login()
+    victim = Person(production_cost_server.url).register()
     storm_size = 24
     finished = []
     lock = threading.Lock()
 
     def login():
-        response = requests.post(f"{victim.base_url}/auth/login",
-                                 json={"username": victim.username, "password": victim.password})
+        response = requests.post(
+            f"{victim.base_url}/auth/login", json={"username": victim.username, "password": victim.password}
+        )
         with lock:
             finished.append(response.status_code)
 

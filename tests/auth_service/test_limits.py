@@ -3,6 +3,7 @@ database, answered with 429 and Retry-After before any password is hashed.
 
 The server trusts one proxy hop, as it does behind nginx, so each test speaks from addresses of its own
 through X-Forwarded-For."""
+
 import contextlib
 import itertools
 import time
@@ -22,22 +23,35 @@ ADDRESSES = (f"10.0.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 
 @pytest.fixture(scope="module")
 def limited(database_url, tmp_path_factory):
-    server = RunningServer({"DATABASE_URL": database_url, "TRUSTED_PROXY_HOPS": "1",
-                            "AUTH_LIMIT_WINDOW_SECONDS": str(WINDOW_SECONDS), "LOGIN_ATTEMPTS_PER_ADDRESS": "6",
-                            "LOGIN_FAILURES_PER_USERNAME": "3", "REGISTRATIONS_PER_ADDRESS": "3"},
-                           tmp_path_factory.mktemp("limits") / "server.log")
+    server = RunningServer(
+        {
+            "DATABASE_URL": database_url,
+            "TRUSTED_PROXY_HOPS": "1",
+            "AUTH_LIMIT_WINDOW_SECONDS": str(WINDOW_SECONDS),
+            "LOGIN_ATTEMPTS_PER_ADDRESS": "6",
+            "LOGIN_FAILURES_PER_USERNAME": "3",
+            "REGISTRATIONS_PER_ADDRESS": "3",
+        },
+        tmp_path_factory.mktemp("limits") / "server.log",
+    )
     yield server
     server.stop()
 
 
 def register(server, username, address):
-    return requests.post(f"{server.url}/auth/register", json={"username": username, "password": "long enough pw"},
-                         headers={"X-Forwarded-For": address})
+    return requests.post(
+        f"{server.url}/auth/register",
+        json={"username": username, "password": "long enough pw"},
+        headers={"X-Forwarded-For": address},
+    )
 
 
 def login(server, username, password, address):
-    return requests.post(f"{server.url}/auth/login", json={"username": username, "password": password},
-                         headers={"X-Forwarded-For": address})
+    return requests.post(
+        f"{server.url}/auth/login",
+        json={"username": username, "password": password},
+        headers={"X-Forwarded-For": address},
+    )
 
 
 def assert_rate_limited(response):

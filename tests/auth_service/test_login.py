@@ -1,11 +1,13 @@
 """Logging in and asking who I am."""
+
 import requests
 
 
 def test_login_returns_a_bearer_token_and_sets_the_cookie(new_person):
     person = new_person().register()
-    response = requests.post(f"{person.base_url}/auth/login",
-                             json={"username": person.username, "password": person.password})
+    response = requests.post(
+        f"{person.base_url}/auth/login", json={"username": person.username, "password": person.password}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
@@ -42,12 +44,16 @@ def test_me_answers_with_the_cookie_alone(new_person):
 
 def test_wrong_password_and_unknown_user_get_the_same_401(new_person):
     person = new_person().register()
-    wrong_password = requests.post(f"{person.base_url}/auth/login",
-                                   json={"username": person.username, "password": "not the password"})
-    unknown_user = requests.post(f"{person.base_url}/auth/login",
-                                 json={"username": "nobody_" + person.username[:20], "password": "not the password"})
-    impossible_name = requests.post(f"{person.base_url}/auth/login",
-                                    json={"username": "no such name!", "password": "not the password"})
+    wrong_password = requests.post(
+        f"{person.base_url}/auth/login", json={"username": person.username, "password": "not the password"}
+    )
+    unknown_user = requests.post(
+        f"{person.base_url}/auth/login",
+        json={"username": "nobody_" + person.username[:20], "password": "not the password"},
+    )
+    impossible_name = requests.post(
+        f"{person.base_url}/auth/login", json={"username": "no such name!", "password": "not the password"}
+    )
     assert wrong_password.status_code == unknown_user.status_code == impossible_name.status_code == 401
     assert wrong_password.json() == unknown_user.json() == impossible_name.json()
     assert wrong_password.json()["error"]["code"] == "invalid_credentials"
@@ -56,10 +62,12 @@ def test_wrong_password_and_unknown_user_get_the_same_401(new_person):
 
 def test_no_answer_carries_the_password_or_its_hash(new_person):
     person = new_person(password="visible-if-leaked")
-    register = requests.post(f"{person.base_url}/auth/register",
-                             json={"username": person.username, "password": person.password})
-    login = requests.post(f"{person.base_url}/auth/login",
-                          json={"username": person.username, "password": person.password})
+    register = requests.post(
+        f"{person.base_url}/auth/register", json={"username": person.username, "password": person.password}
+    )
+    login = requests.post(
+        f"{person.base_url}/auth/login", json={"username": person.username, "password": person.password}
+    )
     person.token = login.json()["access_token"]
     for response in (register, login, person.get("/auth/me")):
         assert "$2b$" not in response.text

@@ -1,4 +1,5 @@
 """Logging out ends the token at once, for every request that presents it afterwards."""
+
 import requests
 
 

@@ -1,5 +1,6 @@
 """The benchmark code keeps working: `--quick` (tiny sizes), checked for well-formed results and
 plots only. No timing is asserted: speed is measured on purpose with `make bench`, never in tests."""
+
 import json
 import subprocess
 import sys
@@ -10,15 +11,25 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_quick_benchmark_run_writes_well_formed_results_and_plots(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, timeout=600,
-                            env={"PATH": "/usr/bin:/bin:/usr/sbin"})  # and its own embedded PostgreSQL
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PATH": "/usr/bin:/bin:/usr/sbin"},
+    )  # and its own embedded PostgreSQL
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "latest.json").read_text())
     assert results["mode"] == "quick"
     scenarios = {row["scenario"].split(":")[0] for row in results["rows"]}
-    assert scenarios == {"idle", "fan-out", "latency", "latency through make stack (nginx, 2 ws_service, Redis, all on one core)",
-                         "HTTP"}, "every scenario has its rows"
+    assert scenarios == {
+        "idle",
+        "fan-out",
+        "latency",
+        "latency through make stack (nginx, 2 ws_service, Redis, all on one core)",
+        "HTTP",
+    }, "every scenario has its rows"
     for row in results["rows"]:
         assert set(row) == {"scenario", "metric", "parley", "peer", "ratio", "unit", "notes"}
         assert row["parley"] > 0 and row["peer"] > 0, row

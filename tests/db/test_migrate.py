@@ -1,4 +1,5 @@
 """The migration runner: from empty to the full schema, idempotent, and safe when processes race."""
+
 import subprocess
 import sys
 
@@ -47,8 +48,16 @@ def test_applying_twice_changes_nothing(databases):
 
 def test_processes_starting_together_apply_each_migration_once(databases):
     url = databases.create(migrated=False)
-    processes = [subprocess.Popen([sys.executable, "-m", "db.migrate"], cwd=REPO, env={"DATABASE_URL": url,
-                                  "PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "db.migrate"],
+            cwd=REPO,
+            env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     outputs = [process.communicate(timeout=60)[0] for process in processes]
     assert [process.returncode for process in processes] == [0] * 4
     counts = sorted(int(output.split()[0]) for output in outputs)

@@ -1,5 +1,6 @@
 """docker-compose.yml, checked offline (no Docker engine runs here): its structure, that every
 command it names exists in the repo, and that nginx's upstreams are its service names."""
+
 import importlib
 import re
 
@@ -44,7 +45,7 @@ def test_migrations_run_once_before_the_services(compose):
         assert compose["services"][name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
-@pytest.mark.parametrize("name", PYTHON_SERVICES + ["postgres", "redis"])
+@pytest.mark.parametrize("name", [*PYTHON_SERVICES, "postgres", "redis"])
 def test_everything_nginx_or_a_service_waits_for_has_a_healthcheck(compose, name):
     assert compose["services"][name]["healthcheck"]["test"]
 
@@ -52,7 +53,8 @@ def test_everything_nginx_or_a_service_waits_for_has_a_healthcheck(compose, name
 def test_nginx_waits_for_every_service_to_be_healthy(compose):
     depends = compose["services"]["nginx"]["depends_on"]
     assert {name: spec["condition"] for name, spec in depends.items()} == {
-        name: "service_healthy" for name in PYTHON_SERVICES}
+        name: "service_healthy" for name in PYTHON_SERVICES
+    }
 
 
 def test_ws_service_can_be_scaled(compose):
@@ -62,11 +64,13 @@ def test_ws_service_can_be_scaled(compose):
 
 
 def test_production_settings_and_a_required_secret(compose):
-    for name in PYTHON_SERVICES + ["migrate"]:
+    for name in [*PYTHON_SERVICES, "migrate"]:
         environment = compose["services"][name]["environment"]
         assert environment["PARLEY_ENV"] == "production"
         assert environment["JWT_SECRET"].startswith("${JWT_SECRET:?")
-        assert environment["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["DATABASE_URL"]
+        assert (
+            environment["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["DATABASE_URL"]
+        )
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
         assert environment["TRUSTED_PROXY_HOPS"] == "1"  # nginx's X-Forwarded-For names the client
 

@@ -1,4 +1,5 @@
 """The gateway template is a valid nginx configuration once rendered, for real nginx."""
+
 import shutil
 import subprocess
 
@@ -13,7 +14,8 @@ def nginx_binary():
 
 def test_the_rendered_template_passes_nginx_t(tmp_path):
     config = write_config(tmp_path, "127.0.0.1:18080", [18001], [18002], [18003, 18004])
-    result = subprocess.run([nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(config)],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr

@@ -1,5 +1,6 @@
 """`make stack`'s process tree for real: nginx with the repo's config in front of gunicorn
 processes, two ws_service replicas sharing Redis."""
+
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import pytest
 import requests
 
 from all_in_one.gateway import WEB_SECURITY_HEADERS
-from tests.conftest import NO_AUTH_LIMITS, REPO, Person, RedisServer, assert_no_secret_in, free_port, raw_http
+from tests.conftest import REPO, TEST_SERVER_SETTINGS, Person, RedisServer, assert_no_secret_in, free_port, raw_http
 from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
 
 
@@ -27,10 +28,22 @@ def stack(database_url, tmp_path_factory):
     # Appending: nginx opens /dev/stdout anew (O_APPEND), and a shared offset would write over its lines.
     output = open(folder / "stack.log", "ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack"], cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
-        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PORT": str(port),
-             "WS_REPLICAS": "2", "PARLEY_DATA_DIR": str(folder / "data"), "MESSAGE_RATE_PER_SECOND": "1000",
-             "MESSAGE_BURST": "1000", **NO_AUTH_LIMITS})
+        [sys.executable, "-m", "local_stack"],
+        cwd=REPO,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_server.url,
+            "PORT": str(port),
+            "WS_REPLICAS": "2",
+            "PARLEY_DATA_DIR": str(folder / "data"),
+            "MESSAGE_RATE_PER_SECOND": "1000",
+            "MESSAGE_BURST": "1000",
+            **TEST_SERVER_SETTINGS,
+        },
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -52,8 +65,9 @@ def stack(database_url, tmp_path_factory):
 
 
 def ws_service_pids(stack):
-    found = subprocess.run(["pgrep", "-f", "ws_service.wsgi:app", "-P", str(stack["process"].pid)],
-                           capture_output=True, text=True).stdout.split()
+    found = subprocess.run(
+        ["pgrep", "-f", "ws_service.wsgi:app", "-P", str(stack["process"].pid)], capture_output=True, text=True
+    ).stdout.split()
     return [int(pid) for pid in found]
 
 
@@ -156,7 +170,10 @@ def test_logs_are_json_lines_that_follow_a_request_from_nginx_to_the_service_and
     me = person.get("/auth/me")
     person.get("/users/feed", cookies={"parley_token": person.token})
     wrong = f"wrong-{uuid.uuid4().hex}"
-    assert requests.post(f"{stack['url']}/auth/login", json={"username": person.username, "password": wrong}).status_code == 401
+    assert (
+        requests.post(f"{stack['url']}/auth/login", json={"username": person.username, "password": wrong}).status_code
+        == 401
+    )
     time.sleep(0.5)
     lines = Path(stack["log"]).read_text(errors="replace").splitlines()
     assert_no_secret_in(lines, person, wrong)
@@ -166,5 +183,8 @@ def test_logs_are_json_lines_that_follow_a_request_from_nginx_to_the_service_and
     service_line = next(entry for entry in by_id if entry.get("logger") == "parley.access")
     assert nginx_line["path"] == "/auth/me" and nginx_line["status"] == 200
     assert (service_line["process"], service_line["path"], service_line["status"], service_line["user_id"]) == (
-        "auth_service", "/me", 200, person.id)  # nginx passes the path without its /auth prefix
-
+        "auth_service",
+        "/me",
+        200,
+        person.id,
+    )  # nginx passes the path without its /auth prefix

@@ -1,4 +1,5 @@
 """Configuration from the environment: defaults that work in development, refusals in production."""
+
 import subprocess
 import sys
 
@@ -19,30 +20,54 @@ def test_development_works_with_no_settings_at_all():
 
 
 def test_settings_come_from_the_environment():
-    config = Config.from_env({"PORT": "9000", "DATABASE_URL": "postgresql://db/x", "JWT_SECRET": STRONG_SECRET,
-                              "TOKEN_TTL_SECONDS": "60", "REDIS_URL": "redis://r:6379/0"})
+    config = Config.from_env(
+        {
+            "PORT": "9000",
+            "DATABASE_URL": "postgresql://db/x",
+            "JWT_SECRET": STRONG_SECRET,
+            "TOKEN_TTL_SECONDS": "60",
+            "REDIS_URL": "redis://r:6379/0",
+        }
+    )
     assert (config.port, config.database_url, config.jwt_secret, config.token_ttl_seconds, config.redis_url) == (
-        9000, "postgresql://db/x", STRONG_SECRET, 60, "redis://r:6379/0")
+        9000,
+        "postgresql://db/x",
+        STRONG_SECRET,
+        60,
+        "redis://r:6379/0",
+    )
 
 
-@pytest.mark.parametrize("environ, complaint", [
-    ({"DATABASE_URL": "postgresql://db/x"}, "JWT_SECRET must be set"),
-    ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": DEVELOPMENT_JWT_SECRET}, "JWT_SECRET must be set"),
-    ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "k" * 31}, "at least 32 bytes"),
-    ({"JWT_SECRET": STRONG_SECRET}, "DATABASE_URL must be set"),
-    ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": STRONG_SECRET, "JWT_PREVIOUS_SECRETS": "p" * 31},
-     "JWT_PREVIOUS_SECRETS must be at least 32 bytes"),
-    ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": STRONG_SECRET,
-      "JWT_PREVIOUS_SECRETS": DEVELOPMENT_JWT_SECRET}, "not the development secret"),
-])
+@pytest.mark.parametrize(
+    "environ, complaint",
+    [
+        ({"DATABASE_URL": "postgresql://db/x"}, "JWT_SECRET must be set"),
+        ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": DEVELOPMENT_JWT_SECRET}, "JWT_SECRET must be set"),
+        ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "k" * 31}, "at least 32 bytes"),
+        ({"JWT_SECRET": STRONG_SECRET}, "DATABASE_URL must be set"),
+        (
+            {"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": STRONG_SECRET, "JWT_PREVIOUS_SECRETS": "p" * 31},
+            "JWT_PREVIOUS_SECRETS must be at least 32 bytes",
+        ),
+        (
+            {
+                "DATABASE_URL": "postgresql://db/x",
+                "JWT_SECRET": STRONG_SECRET,
+                "JWT_PREVIOUS_SECRETS": DEVELOPMENT_JWT_SECRET,
+            },
+            "not the development secret",
+        ),
+    ],
+)
 def test_production_refuses_unsafe_settings(environ, complaint):
     with pytest.raises(UnsafeConfiguration, match=complaint):
         Config.from_env({"PARLEY_ENV": "production", **environ})
 
 
 def test_production_with_safe_settings_starts_with_secure_cookies():
-    config = Config.from_env({"PARLEY_ENV": "production", "JWT_SECRET": STRONG_SECRET,
-                              "DATABASE_URL": "postgresql://db/x"})
+    config = Config.from_env(
+        {"PARLEY_ENV": "production", "JWT_SECRET": STRONG_SECRET, "DATABASE_URL": "postgresql://db/x"}
+    )
     assert config.production
     assert config.cookie_secure
 
@@ -59,8 +84,13 @@ def test_a_non_numeric_setting_is_refused():
 
 
 def test_the_process_refuses_to_start_in_production_with_the_default_secret():
-    result = subprocess.run([sys.executable, "-m", "all_in_one"], cwd=REPO, capture_output=True, text=True,
-                            timeout=60, env={"PATH": "/usr/bin:/bin", "PARLEY_ENV": "production",
-                                             "DATABASE_URL": "postgresql://127.0.0.1:1/none"})
+    result = subprocess.run(
+        [sys.executable, "-m", "all_in_one"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PARLEY_ENV": "production", "DATABASE_URL": "postgresql://127.0.0.1:1/none"},
+    )
     assert result.returncode != 0
     assert "JWT_SECRET must be set in production" in result.stderr

@@ -1,4 +1,5 @@
 """The connection pool against a database that goes away and comes back."""
+
 import time
 
 import psycopg2
@@ -6,13 +7,13 @@ import pytest
 import requests
 
 from tests.conftest import Person, RunningServer
-from tests.faults import CuttableProxy
+from tests.faults import CuttableProxy, postgres_address
 
 
 @pytest.fixture
 def server_behind_a_cuttable_link(database_url, tmp_path):
     params = psycopg2.extensions.parse_dsn(database_url)
-    proxy = CuttableProxy(params.get("host") or "127.0.0.1", int(params.get("port") or 5432))
+    proxy = CuttableProxy(postgres_address(params))
     proxied = psycopg2.extensions.make_dsn(**{**params, "host": "127.0.0.1", "port": proxy.port})
     server = RunningServer({"DATABASE_URL": proxied}, tmp_path / "server.log")
     yield server, proxy

@@ -1,4 +1,5 @@
 """The pool's slots are handed out first come, first served (threads here; greenlets once patched)."""
+
 import threading
 import time
 

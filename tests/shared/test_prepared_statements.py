@@ -1,11 +1,13 @@
 """Prepared statements: planned once per connection, run with the parameters of each call."""
+
 import psycopg2
 import psycopg2.extras
 
 from shared.db import PreparedStatement
 
-DOUBLED = PreparedStatement("test_doubled", "SELECT %(n)s * 2 AS doubled, %(label)s AS label",
-                            {"n": "bigint", "label": "text"})
+DOUBLED = PreparedStatement(
+    "test_doubled", "SELECT %(n)s * 2 AS doubled, %(label)s AS label", {"n": "bigint", "label": "text"}
+)
 
 
 def prepared_names(cursor):

@@ -1,4 +1,5 @@
 """What every service built on shared.service has."""
+
 import re
 
 import pytest

@@ -1,5 +1,6 @@
 """The token check every service shares: forged, tampered, expired, revoked and orphaned tokens
 all get 401, from auth_service over HTTP and from any app built on shared.service."""
+
 import base64
 import dataclasses
 import hashlib
@@ -11,8 +12,8 @@ import jwt
 import pytest
 from flask import g
 
-from shared.service import create_service_app
 from shared.errors import Unauthorized
+from shared.service import create_service_app
 from shared.tokens import decode_token, issue_token, key_id, login_required
 
 
@@ -52,8 +53,20 @@ def forged_tokens(config, user_id):
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the hs512 forgery
-@pytest.mark.parametrize("kind", ["tampered-payload", "tampered-signature", "alg-none", "hs512", "other-secret",
-                                  "no-exp", "no-jti", "sub-not-a-number", "not-a-jwt"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "tampered-payload",
+        "tampered-signature",
+        "alg-none",
+        "hs512",
+        "other-secret",
+        "no-exp",
+        "no-jti",
+        "sub-not-a-number",
+        "not-a-jwt",
+    ],
+)
 def test_a_forged_or_malformed_token_is_401_over_http(person, config, kind):
     token = forged_tokens(config, person.id)[kind]
     response = person.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
@@ -133,8 +146,15 @@ def test_a_rotated_secret_keeps_its_tokens_valid_while_it_is_listed_as_previous(
         decode_token(after, old_token)
     assert refused.value.code == "invalid_token"
     with pytest.raises(Unauthorized):  # the new key does not verify under the old name
-        decode_token(after, jwt.encode(jwt.decode(new_token, options={"verify_signature": False}), NEW_SECRET,
-                                       algorithm="HS256", headers={"kid": key_id(OLD_SECRET)}))
+        decode_token(
+            after,
+            jwt.encode(
+                jwt.decode(new_token, options={"verify_signature": False}),
+                NEW_SECRET,
+                algorithm="HS256",
+                headers={"kid": key_id(OLD_SECRET)},
+            ),
+        )
 
 
 @pytest.mark.parametrize("kid", ["0123456789abcdef", 7, ["a"], ""])

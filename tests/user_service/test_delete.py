@@ -1,4 +1,5 @@
 """Deleting an account: all of it, at once, or none of it."""
+
 import threading
 import time
 
@@ -16,9 +17,12 @@ def test_delete_removes_the_account_its_follows_and_posts(person, new_person, db
     response = person.request("DELETE", "/users/delete")
     assert response.status_code == 204
     assert response.content == b""
-    db_cursor.execute("SELECT (SELECT count(*) FROM users WHERE id = %(id)s), "
-                      "(SELECT count(*) FROM follows WHERE follower_id = %(id)s OR followee_id = %(id)s), "
-                      "(SELECT count(*) FROM posts WHERE user_id = %(id)s)", {"id": person.id})
+    db_cursor.execute(
+        "SELECT (SELECT count(*) FROM users WHERE id = %(id)s), "
+        "(SELECT count(*) FROM follows WHERE follower_id = %(id)s OR followee_id = %(id)s), "
+        "(SELECT count(*) FROM posts WHERE user_id = %(id)s)",
+        {"id": person.id},
+    )
     assert db_cursor.fetchone() == (0, 0, 0)
     assert friend.get(f"/users/{person.id}").status_code == 404
     assert friend.get(f"/users/{friend.id}").json()["followers"] == 0
@@ -33,8 +37,12 @@ def test_delete_ends_every_session_of_the_account(new_person):
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "token_revoked"
     # And the name is free again.
-    assert requests.post(f"{person.base_url}/auth/register",
-                         json={"username": person.username, "password": "a new life"}).status_code == 201
+    assert (
+        requests.post(
+            f"{person.base_url}/auth/register", json={"username": person.username, "password": "a new life"}
+        ).status_code
+        == 201
+    )
 
 
 def test_delete_clears_the_session_cookie(person):
@@ -73,9 +81,12 @@ def test_a_failure_half_way_leaves_the_account_as_it_was(person, new_person, db_
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"
     assert "injected" not in response.text
-    db_cursor.execute("SELECT (SELECT count(*) FROM users WHERE id = %(id)s), "
-                      "(SELECT count(*) FROM follows WHERE follower_id = %(id)s), "
-                      "(SELECT count(*) FROM posts WHERE user_id = %(id)s)", {"id": person.id})
+    db_cursor.execute(
+        "SELECT (SELECT count(*) FROM users WHERE id = %(id)s), "
+        "(SELECT count(*) FROM follows WHERE follower_id = %(id)s), "
+        "(SELECT count(*) FROM posts WHERE user_id = %(id)s)",
+        {"id": person.id},
+    )
     assert db_cursor.fetchone() == (1, 1, 1)
     assert person.get("/auth/me").status_code == 200
 
@@ -109,6 +120,9 @@ def test_deleting_while_other_requests_of_the_account_are_in_flight(person, new_
     stop.set()
     assert deletion.status_code == 204
     assert set(statuses) <= {200, 201, 409, 401}, statuses
-    db_cursor.execute("SELECT (SELECT count(*) FROM posts WHERE user_id = %(id)s), "
-                      "(SELECT count(*) FROM follows WHERE follower_id = %(id)s)", {"id": person.id})
+    db_cursor.execute(
+        "SELECT (SELECT count(*) FROM posts WHERE user_id = %(id)s), "
+        "(SELECT count(*) FROM follows WHERE follower_id = %(id)s)",
+        {"id": person.id},
+    )
     assert db_cursor.fetchone() == (0, 0)

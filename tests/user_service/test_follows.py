@@ -1,4 +1,5 @@
 """Following and unfollowing, with the seed's paths and status codes."""
+
 import threading
 
 import pytest
@@ -64,19 +65,22 @@ def test_unfollowing_someone_you_do_not_follow_is_404(person, new_person):
     assert response.json()["error"]["code"] == "not_following"
 
 
-@pytest.mark.parametrize("query, code", [
-    ("", "missing_parameter"),
-    ("toFollowId=", "invalid_parameter"),  # present, and not an integer
-    ("toFollowId=abc", "invalid_parameter"),
-    ("toFollowId=1.5", "invalid_parameter"),
-    ("toFollowId=--5", "invalid_parameter"),
-    ("toFollowId=0", "invalid_parameter"),
-    ("toFollowId=-3", "invalid_parameter"),
-    ("toFollowId=99999999999999999999999", "invalid_parameter"),
-    ("toFollowId=9223372036854775808", "invalid_parameter"),
-    ("toFollowId=%EF%BC%91", "invalid_parameter"),
-    ("toFollowId=1%00", "invalid_parameter"),
-])
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("", "missing_parameter"),
+        ("toFollowId=", "invalid_parameter"),  # present, and not an integer
+        ("toFollowId=abc", "invalid_parameter"),
+        ("toFollowId=1.5", "invalid_parameter"),
+        ("toFollowId=--5", "invalid_parameter"),
+        ("toFollowId=0", "invalid_parameter"),
+        ("toFollowId=-3", "invalid_parameter"),
+        ("toFollowId=99999999999999999999999", "invalid_parameter"),
+        ("toFollowId=9223372036854775808", "invalid_parameter"),
+        ("toFollowId=%EF%BC%91", "invalid_parameter"),
+        ("toFollowId=1%00", "invalid_parameter"),
+    ],
+)
 def test_a_bad_id_is_400(person, query, code):
     response = person.post(f"/users/follow?{query}")
     assert response.status_code == 400

@@ -1,4 +1,5 @@
 """Posts, a user's posts and the feed: newest first, keyset-paginated, served by an index."""
+
 import psycopg2
 import pytest
 
@@ -20,15 +21,18 @@ def test_a_post_cannot_be_made_in_someone_elses_name(person, new_person):
     assert post["user_id"] == person.id
 
 
-@pytest.mark.parametrize("body, code", [
-    ({}, "missing_field"),
-    ({"content": ""}, "too_short"),
-    ({"content": "   \n\t "}, "too_short"),
-    ({"content": "x" * 4001}, "too_long"),
-    ({"content": 42}, "wrong_type"),
-    ({"content": ["a"]}, "wrong_type"),
-    ({"content": "nul \u0000 inside"}, "invalid_text"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({}, "missing_field"),
+        ({"content": ""}, "too_short"),
+        ({"content": "   \n\t "}, "too_short"),
+        ({"content": "x" * 4001}, "too_long"),
+        ({"content": 42}, "wrong_type"),
+        ({"content": ["a"]}, "wrong_type"),
+        ({"content": "nul \u0000 inside"}, "invalid_text"),
+    ],
+)
 def test_a_bad_post_is_400_and_stores_nothing(person, db_cursor, body, code):
     db_cursor.execute("SELECT count(*) FROM posts WHERE user_id = %s", (person.id,))
     before = db_cursor.fetchone()[0]
@@ -115,12 +119,15 @@ def populated_database(databases):
     conn.close()
 
 
-@pytest.mark.parametrize("query, params", [
-    (storage.FEED_QUERY, {"user_id": 1, "before_id": 2**63 - 1, "limit": 20}),
-    (storage.FEED_QUERY, {"user_id": 1, "before_id": 100000, "limit": 20}),
-    (storage.USER_POSTS_QUERY, {"user_id": 7, "before_id": 2**63 - 1, "limit": 20}),
-    (storage.USER_POSTS_QUERY, {"user_id": 7, "before_id": 50000, "limit": 20}),
-])
+@pytest.mark.parametrize(
+    "query, params",
+    [
+        (storage.FEED_QUERY, {"user_id": 1, "before_id": 2**63 - 1, "limit": 20}),
+        (storage.FEED_QUERY, {"user_id": 1, "before_id": 100000, "limit": 20}),
+        (storage.USER_POSTS_QUERY, {"user_id": 7, "before_id": 2**63 - 1, "limit": 20}),
+        (storage.USER_POSTS_QUERY, {"user_id": 7, "before_id": 50000, "limit": 20}),
+    ],
+)
 def test_feed_and_user_posts_are_served_by_an_index_not_a_scan_of_posts(populated_database, query, params):
     with populated_database.cursor() as cursor:
         cursor.execute("EXPLAIN " + query, params)

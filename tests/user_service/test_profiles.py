@@ -1,4 +1,5 @@
 """Profiles by id and by username, and the user listing with prefix search."""
+
 import uuid
 
 import pytest
@@ -15,9 +16,18 @@ def test_a_profile_by_id_and_by_username_in_any_case(person, new_person):
     assert by_name.json() == by_id.json()
 
 
-@pytest.mark.parametrize("path", ["/users/999999999", "/users/by-username/nobody_here_at_all",
-                                  "/users/by-username/no%20such", "/users/by-username/%00nul",
-                                  "/users/99999999999999999999999", "/users/0", "/users/-1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/users/999999999",
+        "/users/by-username/nobody_here_at_all",
+        "/users/by-username/no%20such",
+        "/users/by-username/%00nul",
+        "/users/99999999999999999999999",
+        "/users/0",
+        "/users/-1",
+    ],
+)
 def test_unknown_profiles_are_404(person, path):
     response = person.get(path)
     assert response.status_code == 404
@@ -54,16 +64,28 @@ def test_paging_neither_skips_nor_repeats_when_users_arrive_between_pages(person
     assert seen == [p.id for p in everyone]
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "after_id=-1", "after_id=x",
-                                   "q=" + "a" * 33, "q=%25", "q=a%20b", "q=%00"])
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=101", "limit=ten", "after_id=-1", "after_id=x", "q=" + "a" * 33, "q=%25", "q=a%20b", "q=%00"],
+)
 def test_bad_listing_parameters_are_400(person, query):
     response = person.get(f"/users/list?{query}")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_parameter"
 
 
-@pytest.mark.parametrize("path", ["/users/list", "/users/1", "/users/by-username/abc", "/users/1/followers",
-                                  "/users/1/following", "/users/1/posts", "/users/feed"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/users/list",
+        "/users/1",
+        "/users/by-username/abc",
+        "/users/1/followers",
+        "/users/1/following",
+        "/users/1/posts",
+        "/users/feed",
+    ],
+)
 def test_every_read_needs_a_token(base_url, path):
     response = requests.get(f"{base_url}{path}")
     assert response.status_code == 401

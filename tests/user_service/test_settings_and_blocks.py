@@ -1,9 +1,17 @@
 """A user's DM setting and their blocks: user_service keeps them, ws_service reads them."""
+
 import pytest
 
 
-@pytest.mark.parametrize("body, code", [({}, "missing_field"), ({"dms_from": "friends"}, "invalid_choice"),
-                                        ({"dms_from": 1}, "invalid_choice"), ({"dms_from": ["everyone"]}, "invalid_choice")])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({}, "missing_field"),
+        ({"dms_from": "friends"}, "invalid_choice"),
+        ({"dms_from": 1}, "invalid_choice"),
+        ({"dms_from": ["everyone"]}, "invalid_choice"),
+    ],
+)
 def test_a_bad_setting_is_400_and_changes_nothing(person, body, code):
     response = person.request("PATCH", "/users/me/settings", json=body)
     assert (response.status_code, response.json()["error"]["code"]) == (400, code)
@@ -15,7 +23,9 @@ def test_settings_start_open_and_list_whom_you_block(person, new_person):
     other = new_person().register()
     person.post(f"/users/block?userId={other.id}")
     assert person.request("PATCH", "/users/me/settings", json={"dms_from": "following"}).json() == {
-        "dms_from": "following", "blocked": [{"id": other.id, "username": other.username}]}
+        "dms_from": "following",
+        "blocked": [{"id": other.id, "username": other.username}],
+    }
     assert person.get("/users/me/settings").json()["dms_from"] == "following"
 
 

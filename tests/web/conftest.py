@@ -1,4 +1,5 @@
 """Debian's Chromium, driven by Playwright (no browser download), against the all-in-one process."""
+
 import os
 from pathlib import Path
 
@@ -8,8 +9,14 @@ from playwright.sync_api import sync_playwright
 from tests.conftest import REPO
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(os.environ.get("PARLEY_TEST_OUTPUT", REPO / "test-output")) / "screenshots"
 
 

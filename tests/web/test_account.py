@@ -1,4 +1,5 @@
 """Registering, logging in and out in a real browser, with the contract's accessible names."""
+
 import uuid
 
 from playwright.sync_api import expect
@@ -76,7 +77,8 @@ def test_a_session_ended_elsewhere_takes_the_page_back_to_the_login_form(page_at
     # The same session ended from another place (another tab, a stolen token revoked by logout).
     person.token = next(c["value"] for c in page.context.cookies() if c["name"] == "parley_token")
     assert person.post("/auth/logout").status_code == 202
-    expect(page.get_by_role("alert")).to_have_text("You were logged out. Log in again.",
-                                                   timeout=(2 * SWEEP_SECONDS + 5) * 1000)
+    expect(page.get_by_role("alert")).to_have_text(
+        "You were logged out. Log in again.", timeout=(2 * SWEEP_SECONDS + 5) * 1000
+    )
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     expect(page.get_by_text("Reconnecting…")).to_have_count(0)

@@ -1,4 +1,5 @@
 """Two people chatting in two browser contexts of Debian's Chromium."""
+
 import uuid
 
 from playwright.sync_api import expect

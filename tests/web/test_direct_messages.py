@@ -1,5 +1,6 @@
 """Direct messages, unread badges, the divider at the first unread message, typing and blocks in
 the browser."""
+
 import uuid
 
 from playwright.sync_api import expect

@@ -1,4 +1,5 @@
 """People in the browser: search, a profile, follow and unfollow, post, the feed."""
+
 import uuid
 
 from playwright.sync_api import expect

@@ -1,5 +1,6 @@
 """Every ws_service test runs twice: through the all-in-one process (make run) and against
 ws_service under its own gunicorn gevent command line (the microservices layout)."""
+
 import pytest
 
 from tests.conftest import GENEROUS_LIMITS, GunicornService, Person
@@ -7,8 +8,11 @@ from tests.conftest import GENEROUS_LIMITS, GunicornService, Person
 
 @pytest.fixture(scope="session")
 def gunicorn_ws_service(database_url, tmp_path_factory):
-    service = GunicornService("ws_service", {"DATABASE_URL": database_url, **GENEROUS_LIMITS},
-                              tmp_path_factory.mktemp("gunicorn-ws") / "output.log")
+    service = GunicornService(
+        "ws_service",
+        {"DATABASE_URL": database_url, **GENEROUS_LIMITS},
+        tmp_path_factory.mktemp("gunicorn-ws") / "output.log",
+    )
     yield service
     service.stop()
 

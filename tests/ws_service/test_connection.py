@@ -1,13 +1,14 @@
 """A socket's writer on its own: it runs only while there is something to write, and a socket
 whose writer was let go still gets every frame, in order, once. (A recording socket stands in for
 the network; the real one is exercised by every other test in this folder.)"""
+
 import json
 
 import gevent
 
+from tests.ws_service.test_hub import text_of
 from ws_service.connection import Connection
 from ws_service.frames import text_frame
-from tests.ws_service.test_hub import text_of
 
 
 class RecordingSocket:
@@ -23,7 +24,7 @@ class RecordingSocket:
         if timeout == 0.0 and self.take_at_once is not None:
             if self.take_at_once == 0:
                 raise BlockingIOError()
-            data = data[:self.take_at_once]
+            data = data[: self.take_at_once]
         self.written += data
         gevent.sleep(0)  # a real socket lets others run between writes
         return len(data)
@@ -59,8 +60,9 @@ def live_connection():
     """A connection past its hello, with nothing to write, and the recording socket under it."""
     ws = RecordingWebSocket()
     recorder = ws.sock  # the connection wraps it
-    connection = Connection(ws, 1, {"id": 1, "username": "a"}, {"jti": "j", "exp": 2**31}, 10,
-                            fetch_events=lambda *args: [])
+    connection = Connection(
+        ws, 1, {"id": 1, "username": "a"}, {"jti": "j", "exp": 2**31}, 10, fetch_events=lambda *args: []
+    )
     connection.start_writer({"type": "hello"}, 0, 0)
     gevent.sleep(0.01)
     assert connection._writer is None, "a socket with nothing to write holds no writer"
@@ -68,7 +70,7 @@ def live_connection():
 
 
 def test_an_idle_socket_that_takes_a_frame_gets_it_written_at_once_with_no_writer():
-    ws, recorder, connection = live_connection()
+    _ws, recorder, connection = live_connection()
     connection.deliver(text_frame(message(1)), 1)
     assert [frame.get("seq") for frame in recorder.frames] == [None, 1]  # before anything else ran
     assert connection._writer is None
@@ -96,7 +98,7 @@ def test_a_socket_that_would_wait_gets_a_writer_which_is_let_go_when_idle():
 
 
 def test_a_frame_written_in_part_is_finished_before_any_other_and_nothing_is_cut():
-    ws, recorder, connection = live_connection()
+    _ws, recorder, connection = live_connection()
     recorder.take_at_once = 5
     connection.deliver(text_frame(message(1)), 1)  # 5 bytes now, the rest by a greenlet
     connection.deliver(text_frame(message(2)), 2)  # meanwhile: queued, for the writer

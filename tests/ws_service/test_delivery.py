@@ -1,4 +1,5 @@
 """Ordered, gapless, resumable delivery: every client sees every stored event once, in seq order."""
+
 import socket as sockets
 import threading
 import uuid
@@ -25,7 +26,9 @@ def test_two_clients_exchange_messages_both_ways(person, new_person):
         events = socket.stored_events(2)
         assert [e["seq"] for e in events] == [1, 2]
         assert {(e["user"]["id"], e["content"], e["client_id"]) for e in events} == {
-            (person.id, "hello", "a-1"), (friend.id, "hi back", "b-1")}
+            (person.id, "hello", "a-1"),
+            (friend.id, "hi back", "b-1"),
+        }
 
 
 def test_resume_after_a_disconnect_sends_what_was_missed_then_live(person, new_person):
@@ -72,8 +75,9 @@ def test_concurrent_senders_produce_a_gapless_seq_every_client_sees_in_the_same_
     room = person.create_room()
     watchers = [person.connect(room) for _ in range(3)]
     per_sender = 15
-    threads = [threading.Thread(target=send_over_http, args=(s, room, per_sender, f"s{i}-"))
-               for i, s in enumerate(senders)]
+    threads = [
+        threading.Thread(target=send_over_http, args=(s, room, per_sender, f"s{i}-")) for i, s in enumerate(senders)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -122,8 +126,9 @@ def test_concurrent_repeats_of_one_client_id_store_one_message(person, db_cursor
         thread.join()
     assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
     assert {a.json()["id"] for a in answers} == {answers[0].json()["id"]}
-    db_cursor.execute("SELECT count(*), max(last_seq) FROM messages JOIN rooms r ON r.id = room_id "
-                      "WHERE room_id = %s", (room,))
+    db_cursor.execute(
+        "SELECT count(*), max(last_seq) FROM messages JOIN rooms r ON r.id = room_id WHERE room_id = %s", (room,)
+    )
     assert db_cursor.fetchone() == (1, 1)
 
 
@@ -136,7 +141,12 @@ def test_edit_and_delete_are_stored_events_with_their_own_seq(person, new_person
     mine.send(type="edit", id=message["id"], content="final")
     edited = theirs.stored_events(1)[0]
     assert {k: edited[k] for k in ("type", "room_id", "seq", "id", "content")} == {
-        "type": "message_edited", "room_id": room, "seq": 2, "id": message["id"], "content": "final"}
+        "type": "message_edited",
+        "room_id": room,
+        "seq": 2,
+        "id": message["id"],
+        "content": "final",
+    }
     assert edited["edited_at"]
     mine.send(type="delete", id=message["id"])
     assert theirs.stored_events(1)[0] == {"type": "message_deleted", "room_id": room, "seq": 3, "id": message["id"]}
@@ -176,8 +186,15 @@ def test_messages_of_a_deleted_account_stay_from_a_deleted_user(person, new_pers
 
 @pytest.fixture
 def server_with_tiny_outboxes(database_url, tmp_path):
-    server = RunningServer({"DATABASE_URL": database_url, "WS_OUTBOX_FRAMES": "8",
-                            "MESSAGE_RATE_PER_SECOND": "100000", "MESSAGE_BURST": "100000"}, tmp_path / "server.log")
+    server = RunningServer(
+        {
+            "DATABASE_URL": database_url,
+            "WS_OUTBOX_FRAMES": "8",
+            "MESSAGE_RATE_PER_SECOND": "100000",
+            "MESSAGE_BURST": "100000",
+        },
+        tmp_path / "server.log",
+    )
     yield server
     server.stop()
 
@@ -212,6 +229,9 @@ def test_an_event_is_stored_before_anyone_receives_it(person, new_person, db_cur
         sending.send(type="send", content=f"stored first {i}", client_id=f"sf-{i}")
         event = watcher.stored_events(1)[0]
         # Read the moment it arrives, on a connection of our own: it must be committed already.
-        db_cursor.execute("SELECT m.content FROM room_events e JOIN messages m ON m.id = e.message_id "
-                          "WHERE e.room_id = %s AND e.seq = %s", (room, event["seq"]))
+        db_cursor.execute(
+            "SELECT m.content FROM room_events e JOIN messages m ON m.id = e.message_id "
+            "WHERE e.room_id = %s AND e.seq = %s",
+            (room, event["seq"]),
+        )
         assert db_cursor.fetchone() == (f"stored first {i}",)

@@ -1,5 +1,6 @@
 """Direct messages: POST /ws/dm/{userId} opens the one private room of two people, which then works
 as any room; the other's DM setting and a block either way decide who may open or write in it."""
+
 import pytest
 
 from tests.conftest import SocketClosed
@@ -61,7 +62,9 @@ def test_a_dm_with_yourself_or_no_one_is_refused(ada_and_bob):
 def test_someone_who_takes_dms_from_people_they_follow_refuses_the_others(ada_and_bob):
     ada, bob = ada_and_bob
     assert bob.request("PATCH", "/users/me/settings", json={"dms_from": "following"}).json() == {
-        "dms_from": "following", "blocked": []}
+        "dms_from": "following",
+        "blocked": [],
+    }
     refused = open_dm(ada, bob)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "dms_refused")
     assert bob.post(f"/users/follow?toFollowId={ada.id}").status_code == 200

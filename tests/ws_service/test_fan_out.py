@@ -1,5 +1,6 @@
 """Several ws_service processes sharing Redis: events cross between them, in seq order, and
 nothing stored is lost when a process dies or Redis goes away."""
+
 import threading
 import time
 
@@ -21,8 +22,7 @@ def redis_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ws_processes(database_url, redis_server, tmp_path_factory):
     logs = tmp_path_factory.mktemp("ws-processes")
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3",
-           **GENEROUS_LIMITS}
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3", **GENEROUS_LIMITS}
     processes = [GunicornService("ws_service", env, logs / f"ws{i}.log") for i in range(PROCESSES)]
     yield processes
     for process in processes:
@@ -44,6 +44,10 @@ def wait_for(predicate, timeout=10):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def connected_ids(person, room):
+    return [c["id"] for c in person.get(f"/ws/getClients/{room}").json()["clients"]]
 
 
 def stored_history(person, room):
@@ -76,12 +80,11 @@ def test_get_clients_counts_sockets_on_every_process(base_url, ws_processes):
     sockets = [p.connect(room) for p in people]
     expected = sorted(p.id for p in people)
     for person in people:
-        wait_for(lambda: [c["id"] for c in person.get(f"/ws/getClients/{room}").json()["clients"]] == expected)
+        wait_for(lambda person=person: connected_ids(person, room) == expected)
     online = {r["id"]: r["online"] for r in people[1].get("/ws/getRooms").json()["rooms"]}
     assert online[room] == 3
     sockets[2].close()
-    wait_for(lambda: [c["id"] for c in people[0].get(f"/ws/getClients/{room}").json()["clients"]] == expected[:0] + sorted(
-        p.id for p in people[:2]))
+    wait_for(lambda: connected_ids(people[0], room) == sorted(p.id for p in people[:2]))
 
 
 def test_join_and_leave_cross_processes(base_url, ws_processes):
@@ -100,8 +103,11 @@ def test_a_long_poll_on_one_process_wakes_on_a_send_through_another(base_url, ws
     room = writer.create_room()
     poller = same_person_on(writer, ws_processes[1])
     result = {}
-    thread = threading.Thread(target=lambda: result.setdefault(
-        "events", poller.get(f"/ws/rooms/{room}/messages?after=0&wait=20").json()["events"]))
+    thread = threading.Thread(
+        target=lambda: result.setdefault(
+            "events", poller.get(f"/ws/rooms/{room}/messages?after=0&wait=20").json()["events"]
+        )
+    )
     thread.start()
     time.sleep(0.5)
     writer.post(f"/ws/rooms/{room}/messages", json={"content": "across"})
@@ -111,7 +117,9 @@ def test_a_long_poll_on_one_process_wakes_on_a_send_through_another(base_url, ws
 
 def test_the_broker_is_part_of_health(ws_processes):
     assert requests.get(f"{ws_processes[0].url}/healthz").json() == {
-        "status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "ok"},
+    }
 
 
 def test_typing_crosses_processes_to_everyone_but_the_typist(base_url, ws_processes):

@@ -1,6 +1,7 @@
 """Faults with several ws_service processes under traffic: a process killed, Redis restarted,
 PostgreSQL restarted. Each test ends by comparing every client's events with the stored history: nothing lost,
 nothing twice, the same order."""
+
 import signal
 import threading
 import time
@@ -23,8 +24,7 @@ def redis_server(tmp_path):
 
 @pytest.fixture
 def two_processes(database_url, redis_server, tmp_path):
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3",
-           **GENEROUS_LIMITS}
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3", **GENEROUS_LIMITS}
     processes = [GunicornService("ws_service", env, tmp_path / f"ws{i}.log") for i in range(2)]
     yield processes
     for process in processes:
@@ -94,8 +94,7 @@ def keep_sending(person, room, count, pause=0.02, answers=None):
     while sent < count:
         assert time.monotonic() < deadline, f"only {sent} of {count} messages could be sent"
         try:
-            response = person.post(f"/ws/rooms/{room}/messages",
-                                   json={"content": f"n{sent}", "client_id": f"k{sent}"})
+            response = person.post(f"/ws/rooms/{room}/messages", json={"content": f"n{sent}", "client_id": f"k{sent}"})
             status = response.status_code
             if status in (200, 201):
                 sent += 1
@@ -191,7 +190,8 @@ def restartable_postgres(tmp_path):
 
 
 def test_postgres_restarted_during_traffic_gives_503_meanwhile_and_loses_no_accepted_message(
-        restartable_postgres, redis_server, tmp_path):
+    restartable_postgres, redis_server, tmp_path
+):
     postgres, url = restartable_postgres
     env = {"DATABASE_URL": url, "REDIS_URL": redis_server.url, **GENEROUS_LIMITS}
     gateway = RunningServer(env, tmp_path / "all_in_one.log")

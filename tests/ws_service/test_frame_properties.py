@@ -2,6 +2,7 @@
 invalid UTF-8, oversized or absurdly nested, it gets at most one answer (its contract error, or the
 stored event its frame made; a read or typing frame gets none) or its contract close code, and the
 socket itself, the room's other sockets and the process go on as before."""
+
 import json
 import uuid
 
@@ -14,18 +15,35 @@ from hypothesis import strategies as st
 from tests.conftest import Person, SocketClosed
 
 MAX_FRAME_BYTES = 32 * 1024  # WS_MAX_FRAME_BYTES's default, which the test servers keep
-ERROR_CODES = {"invalid_frame", "invalid_json", "unknown_type", "missing_field", "wrong_type", "too_short",
-               "too_long", "invalid_text", "message_not_found", "not_the_author", "rate_limited"}
+ERROR_CODES = {
+    "invalid_frame",
+    "invalid_json",
+    "unknown_type",
+    "missing_field",
+    "wrong_type",
+    "too_short",
+    "too_long",
+    "invalid_text",
+    "message_not_found",
+    "not_the_author",
+    "rate_limited",
+}
 STORED = {"message", "message_edited", "message_deleted"}
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 frame_objects = st.fixed_dictionaries(
     {"type": st.sampled_from(["send", "edit", "delete", "read", "typing"]) | st.text(max_size=8) | json_values},
-    optional={"content": st.text(max_size=60) | json_values, "client_id": st.text(max_size=70) | json_values,
-              "id": st.integers(min_value=-2, max_value=2**64) | json_values,
-              "seq": st.integers(min_value=-2, max_value=2**64) | json_values},
+    optional={
+        "content": st.text(max_size=60) | json_values,
+        "client_id": st.text(max_size=70) | json_values,
+        "id": st.integers(min_value=-2, max_value=2**64) | json_values,
+        "seq": st.integers(min_value=-2, max_value=2**64) | json_values,
+    },
 )
 depths = st.integers(min_value=1, max_value=MAX_FRAME_BYTES // 2 - 1)
 texts = st.one_of(
@@ -39,10 +57,12 @@ texts = st.one_of(
 frames = st.one_of(
     st.tuples(st.just("text"), texts, st.integers(min_value=1, max_value=4)),
     st.tuples(st.just("binary"), st.binary(max_size=200), st.integers(min_value=1, max_value=3)),
-    st.tuples(st.just("invalid_utf8"), st.binary(min_size=1, max_size=50).map(lambda b: b"\xff" + b),
-              st.just(1)),
-    st.tuples(st.just("oversized"), st.integers(min_value=MAX_FRAME_BYTES + 1, max_value=4 * MAX_FRAME_BYTES)
-              .map(lambda n: "x" * n), st.integers(min_value=1, max_value=3)),
+    st.tuples(st.just("invalid_utf8"), st.binary(min_size=1, max_size=50).map(lambda b: b"\xff" + b), st.just(1)),
+    st.tuples(
+        st.just("oversized"),
+        st.integers(min_value=MAX_FRAME_BYTES + 1, max_value=4 * MAX_FRAME_BYTES).map(lambda n: "x" * n),
+        st.integers(min_value=1, max_value=3),
+    ),
 )
 
 
@@ -50,10 +70,13 @@ def send_in_fragments(ws, kind, payload, parts):
     data = payload if isinstance(payload, bytes) else payload.encode()
     opcode = websocket.ABNF.OPCODE_BINARY if kind == "binary" else websocket.ABNF.OPCODE_TEXT
     size = max(1, -(-len(data) // parts))
-    chunks = [data[i:i + size] for i in range(0, len(data), size)] or [b""]
+    chunks = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
     for index, chunk in enumerate(chunks):
-        ws.send_frame(websocket.ABNF.create_frame(chunk, opcode if index == 0 else websocket.ABNF.OPCODE_CONT,
-                                                  fin=int(index == len(chunks) - 1)))
+        ws.send_frame(
+            websocket.ABNF.create_frame(
+                chunk, opcode if index == 0 else websocket.ABNF.OPCODE_CONT, fin=int(index == len(chunks) - 1)
+            )
+        )
 
 
 def answers_until_sentinel(socket):
@@ -78,8 +101,11 @@ def room_of_two(ws_base_url, base_url):
     return people[0], room, neighbour
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(frame=frames)
 def test_any_frame_gets_one_answer_or_its_close_code_and_the_room_goes_on(room_of_two, frame):
     person, room, neighbour = room_of_two

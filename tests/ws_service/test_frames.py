@@ -1,5 +1,6 @@
 """Every frame a client can send wrongly gets its error frame (or close code); its neighbours
 and the socket itself go on."""
+
 import json
 
 import pytest
@@ -19,30 +20,33 @@ def next_error(socket):
     return socket.receive_until(lambda frame: frame["type"] == "error")[-1]
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("not json", "invalid_json"),
-    ("{\"type\": \"send\", ", "invalid_json"),
-    ("[1, 2]", "invalid_json"),
-    ("[" * 5000 + "]" * 5000, "invalid_json"),
-    ("{}", "unknown_type"),
-    ('{"type": "shout", "content": "hi"}', "unknown_type"),
-    ('{"type": 5}', "unknown_type"),
-    ('{"type": "send"}', "missing_field"),
-    ('{"type": "send", "content": 42}', "wrong_type"),
-    ('{"type": "send", "content": "   "}', "too_short"),
-    ('{"type": "send", "content": "' + "y" * 4001 + '"}', "too_long"),
-    ('{"type": "send", "content": "ok", "client_id": ""}', "too_short"),
-    ('{"type": "send", "content": "ok", "client_id": "' + "c" * 65 + '"}', "too_long"),
-    ('{"type": "send", "content": "ok", "client_id": 12}', "wrong_type"),
-    ('{"type": "send", "content": "nul \\u0000"}', "invalid_text"),
-    ('{"type": "send", "content": "half \\ud800"}', "invalid_text"),
-    ('{"type": "edit", "id": "1", "content": "x"}', "wrong_type"),
-    ('{"type": "edit", "id": 99999999999, "content": "x"}', "message_not_found"),
-    ('{"type": "delete", "id": true}', "wrong_type"),
-    ('{"type": "delete", "id": -4}', "wrong_type"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("not json", "invalid_json"),
+        ('{"type": "send", ', "invalid_json"),
+        ("[1, 2]", "invalid_json"),
+        ("[" * 5000 + "]" * 5000, "invalid_json"),
+        ("{}", "unknown_type"),
+        ('{"type": "shout", "content": "hi"}', "unknown_type"),
+        ('{"type": 5}', "unknown_type"),
+        ('{"type": "send"}', "missing_field"),
+        ('{"type": "send", "content": 42}', "wrong_type"),
+        ('{"type": "send", "content": "   "}', "too_short"),
+        ('{"type": "send", "content": "' + "y" * 4001 + '"}', "too_long"),
+        ('{"type": "send", "content": "ok", "client_id": ""}', "too_short"),
+        ('{"type": "send", "content": "ok", "client_id": "' + "c" * 65 + '"}', "too_long"),
+        ('{"type": "send", "content": "ok", "client_id": 12}', "wrong_type"),
+        ('{"type": "send", "content": "nul \\u0000"}', "invalid_text"),
+        ('{"type": "send", "content": "half \\ud800"}', "invalid_text"),
+        ('{"type": "edit", "id": "1", "content": "x"}', "wrong_type"),
+        ('{"type": "edit", "id": 99999999999, "content": "x"}', "message_not_found"),
+        ('{"type": "delete", "id": true}', "wrong_type"),
+        ('{"type": "delete", "id": -4}', "wrong_type"),
+    ],
+)
 def test_a_bad_frame_gets_its_error_and_the_socket_stays_open(room_with_two, raw, code):
-    room, mine, theirs = room_with_two
+    _room, mine, theirs = room_with_two
     mine.ws.send(raw)
     assert next_error(mine)["code"] == code
     mine.send(type="send", content="still here", client_id="after-error")
@@ -53,8 +57,12 @@ def test_a_bad_frame_gets_its_error_and_the_socket_stays_open(room_with_two, raw
 def test_an_error_names_the_frame_it_refuses(room_with_two):
     _, mine, _ = room_with_two
     mine.send(type="send", content="", client_id="ref-7")
-    assert next_error(mine) == {"type": "error", "code": "too_short", "ref": "ref-7",
-                                "message": "'content' must be at least 1 characters."}
+    assert next_error(mine) == {
+        "type": "error",
+        "code": "too_short",
+        "ref": "ref-7",
+        "message": "'content' must be at least 1 characters.",
+    }
 
 
 def test_a_binary_frame_is_refused_with_an_error(room_with_two):
@@ -91,8 +99,9 @@ def test_a_fragmented_frame_is_put_together(room_with_two):
 
 @pytest.fixture(scope="module")
 def server_with_default_limits(database_url, tmp_path_factory):
-    server = RunningServer({"DATABASE_URL": database_url, "WS_CONNECTIONS_PER_USER": "3"},
-                           tmp_path_factory.mktemp("limits") / "server.log")
+    server = RunningServer(
+        {"DATABASE_URL": database_url, "WS_CONNECTIONS_PER_USER": "3"}, tmp_path_factory.mktemp("limits") / "server.log"
+    )
     yield server
     server.stop()
 

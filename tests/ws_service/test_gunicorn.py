@@ -1,4 +1,5 @@
 """ws_service under its own gunicorn command line: sockets broadcast, and SIGTERM says 1001."""
+
 import signal
 
 import pytest
@@ -9,8 +10,9 @@ from tests.conftest import GunicornService, Person
 @pytest.fixture
 def gunicorn_ws(database_url, tmp_path):
     # Its own process, not the session's: this test ends it.
-    service = GunicornService("ws_service", {"DATABASE_URL": database_url}, tmp_path / "ws.log",
-                              ["--graceful-timeout", "60"])
+    service = GunicornService(
+        "ws_service", {"DATABASE_URL": database_url}, tmp_path / "ws.log", ["--graceful-timeout", "60"]
+    )
     yield service.url, service.process
     if service.process.poll() is None:
         service.process.kill()

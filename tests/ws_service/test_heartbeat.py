@@ -1,4 +1,5 @@
 """Heartbeats find dead peers; a configurable silence closes a socket."""
+
 import time
 
 import pytest
@@ -8,8 +9,10 @@ from tests.conftest import Person, RunningServer
 
 @pytest.fixture(scope="module")
 def impatient_server(database_url, tmp_path_factory):
-    server = RunningServer({"DATABASE_URL": database_url, "WS_PING_INTERVAL_SECONDS": "1",
-                            "WS_IDLE_TIMEOUT_SECONDS": "4"}, tmp_path_factory.mktemp("impatient") / "server.log")
+    server = RunningServer(
+        {"DATABASE_URL": database_url, "WS_PING_INTERVAL_SECONDS": "1", "WS_IDLE_TIMEOUT_SECONDS": "4"},
+        tmp_path_factory.mktemp("impatient") / "server.log",
+    )
     yield server
     server.stop()
 

@@ -1,5 +1,6 @@
 """The hub on its own: order, gaps, presence and slow receivers, with recording receivers in
 place of sockets."""
+
 import json
 import time
 

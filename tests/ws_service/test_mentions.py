@@ -10,11 +10,17 @@ def mentions_of(person, after_id=None):
 def test_a_mention_is_listed_for_the_one_named(person, new_person):
     bob = new_person().register().login()
     room = person.create_room()
-    sent = person.post(f"/ws/rooms/{room}/messages",
-                       json={"content": f"hi @{bob.username.upper()}, and @{person.username} and @nobody_here"}).json()
+    sent = person.post(
+        f"/ws/rooms/{room}/messages",
+        json={"content": f"hi @{bob.username.upper()}, and @{person.username} and @nobody_here"},
+    ).json()
     [mention] = mentions_of(bob)["mentions"]
     assert {key: mention[key] for key in ("id", "room_id", "seq", "content")} == {
-        "id": sent["id"], "room_id": room, "seq": sent["seq"], "content": sent["content"]}
+        "id": sent["id"],
+        "room_id": room,
+        "seq": sent["seq"],
+        "content": sent["content"],
+    }
     assert mention["user"] == {"id": person.id, "username": person.username}
     assert mentions_of(person)["mentions"] == []  # naming yourself marks nothing
 
@@ -38,8 +44,10 @@ def test_a_mention_in_a_private_room_reaches_members_only(person, new_person):
 def test_mentions_page_after_an_id_and_drop_deleted_messages(person, new_person):
     bob = new_person().register().login()
     room = person.create_room()
-    ids = [person.post(f"/ws/rooms/{room}/messages", json={"content": f"@{bob.username} {i}"}).json()["id"]
-           for i in range(3)]
+    ids = [
+        person.post(f"/ws/rooms/{room}/messages", json={"content": f"@{bob.username} {i}"}).json()["id"]
+        for i in range(3)
+    ]
     first_page = mentions_of(bob)
     assert [m["id"] for m in first_page["mentions"]] == ids
     assert mentions_of(bob, after_id=ids[0])["mentions"][0]["id"] == ids[1]

@@ -1,4 +1,5 @@
 """History, the long-poll and sending over HTTP, for clients without a WebSocket."""
+
 import threading
 import time
 
@@ -67,8 +68,9 @@ def test_the_long_poll_answers_at_once_when_events_are_there(person):
     assert [e["seq"] for e in person.get(f"/ws/rooms/{room}/messages?after=1&wait=30").json()["events"]] == [2, 3]
 
 
-@pytest.mark.parametrize("query", ["after=-1", "after=x", "before=1.5", "limit=0", "limit=501", "wait=31",
-                                   "wait=-1", "wait=5&before=3"])
+@pytest.mark.parametrize(
+    "query", ["after=-1", "after=x", "before=1.5", "limit=0", "limit=501", "wait=31", "wait=-1", "wait=5&before=3"]
+)
 def test_bad_history_parameters_are_400(person, query):
     room = person.create_room()
     response = person.get(f"/ws/rooms/{room}/messages?{query}")
@@ -76,9 +78,16 @@ def test_bad_history_parameters_are_400(person, query):
     assert response.json()["error"]["code"] == "invalid_parameter"
 
 
-@pytest.mark.parametrize("body, code", [({}, "missing_field"), ({"content": ""}, "too_short"),
-                                        ({"content": "a" * 4001}, "too_long"), ({"content": None}, "missing_field"),
-                                        ({"content": "ok", "client_id": ["x"]}, "wrong_type")])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({}, "missing_field"),
+        ({"content": ""}, "too_short"),
+        ({"content": "a" * 4001}, "too_long"),
+        ({"content": None}, "missing_field"),
+        ({"content": "ok", "client_id": ["x"]}, "wrong_type"),
+    ],
+)
 def test_bad_http_sends_are_400_and_store_nothing(person, body, code):
     room = person.create_room()
     response = person.post(f"/ws/rooms/{room}/messages", json=body)

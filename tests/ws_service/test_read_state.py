@@ -1,5 +1,6 @@
 """Read state: each member's mark of the last seq they read, set over HTTP or by a frame, only ever
 forward; getRooms counts the messages of others after it."""
+
 import pytest
 
 from ws_service.storage import UNREAD_CAP
@@ -57,8 +58,10 @@ def test_a_deleted_message_is_no_longer_unread(person, room_with_news):
     assert read_state(person, room)[0] == 2
 
 
-@pytest.mark.parametrize("body, code", [({}, "missing_field"), ({"seq": "3"}, "wrong_type"),
-                                        ({"seq": -1}, "wrong_type"), ({"seq": True}, "wrong_type")])
+@pytest.mark.parametrize(
+    "body, code",
+    [({}, "missing_field"), ({"seq": "3"}, "wrong_type"), ({"seq": -1}, "wrong_type"), ({"seq": True}, "wrong_type")],
+)
 def test_a_bad_mark_is_400(person, room_with_news, body, code):
     room, _ = room_with_news
     response = person.post(f"/ws/rooms/{room}/read", json=body)

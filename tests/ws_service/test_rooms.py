@@ -1,4 +1,5 @@
 """Rooms over HTTP: create, list, members, rename, delete, and who may do what."""
+
 import uuid
 
 import pytest
@@ -23,11 +24,18 @@ def test_a_room_name_is_taken_whatever_its_case(person, new_person):
     assert response.json()["error"]["code"] == "room_name_taken"
 
 
-@pytest.mark.parametrize("body, code", [
-    ({}, "missing_field"), ({"name": ""}, "too_short"), ({"name": "   "}, "too_short"),
-    ({"name": "x" * 65}, "too_long"), ({"name": 7}, "wrong_type"), ({"name": "ok", "private": "yes"}, "wrong_type"),
-    ({"name": "nul\u0000"}, "invalid_text"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({}, "missing_field"),
+        ({"name": ""}, "too_short"),
+        ({"name": "   "}, "too_short"),
+        ({"name": "x" * 65}, "too_long"),
+        ({"name": 7}, "wrong_type"),
+        ({"name": "ok", "private": "yes"}, "wrong_type"),
+        ({"name": "nul\u0000"}, "invalid_text"),
+    ],
+)
 def test_bad_room_bodies_are_400(person, db_cursor, body, code):
     db_cursor.execute("SELECT count(*) FROM rooms")
     before = db_cursor.fetchone()[0]
@@ -54,10 +62,15 @@ def test_get_rooms_lists_public_rooms_and_your_private_ones(person, new_person):
 def test_a_private_room_is_404_to_everyone_else(person, new_person):
     outsider = new_person().register().login()
     room = person.create_room(private=True)
-    for method, path in [("GET", f"/ws/getClients/{room}"), ("POST", f"/ws/rooms/{room}/members"),
-                         ("GET", f"/ws/rooms/{room}/messages"), ("POST", f"/ws/rooms/{room}/messages"),
-                         ("PATCH", f"/ws/rooms/{room}"), ("DELETE", f"/ws/rooms/{room}"),
-                         ("DELETE", f"/ws/rooms/{room}/members/me")]:
+    for method, path in [
+        ("GET", f"/ws/getClients/{room}"),
+        ("POST", f"/ws/rooms/{room}/members"),
+        ("GET", f"/ws/rooms/{room}/messages"),
+        ("POST", f"/ws/rooms/{room}/messages"),
+        ("PATCH", f"/ws/rooms/{room}"),
+        ("DELETE", f"/ws/rooms/{room}"),
+        ("DELETE", f"/ws/rooms/{room}/members/me"),
+    ]:
         response = outsider.request(method, path, json={"content": "hi", "name": "mine now"})
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["error"]["code"] == "room_not_found"
@@ -120,11 +133,20 @@ def test_leaving_closes_your_sockets_in_the_room(person):
     assert socket.close_code() == 1000
 
 
-@pytest.mark.parametrize("method, path", [("POST", "/ws/createRoom"), ("GET", "/ws/getRooms"),
-                                          ("GET", "/ws/getClients/1"), ("POST", "/ws/rooms/1/members"),
-                                          ("DELETE", "/ws/rooms/1/members/me"), ("PATCH", "/ws/rooms/1"),
-                                          ("DELETE", "/ws/rooms/1"), ("GET", "/ws/rooms/1/messages"),
-                                          ("POST", "/ws/rooms/1/messages")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("POST", "/ws/createRoom"),
+        ("GET", "/ws/getRooms"),
+        ("GET", "/ws/getClients/1"),
+        ("POST", "/ws/rooms/1/members"),
+        ("DELETE", "/ws/rooms/1/members/me"),
+        ("PATCH", "/ws/rooms/1"),
+        ("DELETE", "/ws/rooms/1"),
+        ("GET", "/ws/rooms/1/messages"),
+        ("POST", "/ws/rooms/1/messages"),
+    ],
+)
 def test_every_room_route_needs_a_token(ws_base_url, method, path):
     response = requests.request(method, f"{ws_base_url}{path}", json={})
     assert response.status_code == 401

@@ -1,6 +1,7 @@
 """A WebSocket lives no longer than the token it was opened with: logout, account deletion and
 expiry each close it (1008, after an error frame naming why) at the hub's next sweep, in whichever
 process holds it."""
+
 import dataclasses
 
 import pytest

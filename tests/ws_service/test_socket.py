@@ -1,4 +1,5 @@
 """The WebSocket's handshake checks, its hello, and presence."""
+
 import pytest
 import websocket
 
@@ -16,8 +17,13 @@ def test_hello_comes_first_with_the_room_state(person):
     room = person.create_room()
     person.post(f"/ws/rooms/{room}/messages", json={"content": "before"})
     socket = person.connect(room)
-    assert socket.hello == {"type": "hello", "room_id": room, "user": {"id": person.id, "username": person.username},
-                            "last_seq": 1, "clients": [{"id": person.id, "username": person.username}]}
+    assert socket.hello == {
+        "type": "hello",
+        "room_id": room,
+        "user": {"id": person.id, "username": person.username},
+        "last_seq": 1,
+        "clients": [{"id": person.id, "username": person.username}],
+    }
 
 
 def test_a_refused_upgrade_gets_its_status_before_any_socket(person, new_person, config):
@@ -28,8 +34,9 @@ def test_a_refused_upgrade_gets_its_status_before_any_socket(person, new_person,
     assert handshake_status(person, 999999999, [f"Authorization: Bearer {person.token}"]) == 404
     outsider = new_person().register().login()
     assert handshake_status(outsider, private, [f"Authorization: Bearer {outsider.token}"]) == 404
-    assert handshake_status(person, room, [f"Authorization: Bearer {person.token}"],
-                            origin="https://evil.example") == 403
+    assert (
+        handshake_status(person, room, [f"Authorization: Bearer {person.token}"], origin="https://evil.example") == 403
+    )
     assert handshake_status(person, room, [f"Authorization: Bearer {person.token}"], "?after=-1") == 400
 
 

@@ -1,5 +1,6 @@
 """Typing frames: relayed to the room's other people as ephemeral `typing` events (no seq, never
 stored), at most once per TYPING_INTERVAL_SECONDS from a socket."""
+
 import time
 
 from ws_service.sockets import TYPING_INTERVAL_SECONDS
