@@ -58,7 +58,7 @@ class FairSlots:
 
     def __init__(self, size):
         self._free = size
-        self._waiters = deque()  # threading.Event per waiter, set when handed a slot
+        self._waiters: deque[threading.Event] = deque()  # one per waiter, set when handed a slot
         self._lock = threading.Lock()  # gevent's, once patched
 
     def acquire(self, timeout):
@@ -176,7 +176,7 @@ class ConnectionPool:
     @staticmethod
     def _discard(conn):
         if conn is not None and not conn.closed:
-            with suppress(CONNECTION_ERRORS):
+            with suppress(*CONNECTION_ERRORS):
                 conn.close()
 
 

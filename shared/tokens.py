@@ -11,31 +11,35 @@ import functools
 import hashlib
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import jwt
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 
 from shared import db, storage
+from shared.config import Config
 from shared.errors import Unauthorized
 
 ALGORITHM = "HS256"
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 @functools.cache
-def key_id(secret):
+def key_id(secret: str) -> str:
     """A name for a key that tells nothing of it: a digest of a secret of 32 bytes or more cannot be
     turned back into the secret."""
     return hashlib.sha256(b"parley-key-id:" + secret.encode()).hexdigest()[:16]
 
 
 @functools.cache
-def _verifying_keys(current, previous):
-    keys = {key_id(secret): secret for secret in (current, *previous)}
+def _verifying_keys(current: str, previous: tuple[str, ...]) -> dict[str | None, str]:
+    keys: dict[str | None, str] = {key_id(secret): secret for secret in (current, *previous)}
     keys[None] = current  # tokens from before kids were issued were signed with the current key
     return keys
 
 
-def issue_token(config, user_id):
+def issue_token(config: Config, user_id: int) -> tuple[str, dict[str, Any]]:
     """Return (token, claims) for a new session of `user_id`."""
     now = int(time.time())
     claims = {
@@ -48,7 +52,7 @@ def issue_token(config, user_id):
     return token, claims
 
 
-def _verifying_key(config, token):
+def _verifying_key(config: Config, token: str) -> str:
     kid = jwt.get_unverified_header(token).get("kid")
     keys = _verifying_keys(config.jwt_secret, config.jwt_previous_secrets)
     if not (kid is None or isinstance(kid, str)) or kid not in keys:
@@ -56,7 +60,7 @@ def _verifying_key(config, token):
     return keys[kid]
 
 
-def decode_token(config, token):
+def decode_token(config: Config, token: str) -> dict[str, Any]:
     """The verified claims of `token`; Unauthorized if it is malformed, forged or expired."""
     try:
         claims = jwt.decode(
@@ -75,7 +79,7 @@ def decode_token(config, token):
     return claims
 
 
-def token_from_request(config):
+def token_from_request(config: Config) -> str | None:
     """The bearer token of the request (header first, then the login cookie), or None."""
     header = request.headers.get("Authorization")
     if header is not None:
@@ -86,7 +90,7 @@ def token_from_request(config):
     return request.cookies.get(config.cookie_name)
 
 
-def authenticate(config, token):
+def authenticate(config: Config, token: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The user a token belongs to, as a dict; Unauthorized if the token is not valid now."""
     if not token:
         raise Unauthorized("A valid access token is required.", code="missing_token")
@@ -98,19 +102,19 @@ def authenticate(config, token):
     return user, claims
 
 
-def login_required(view):
+def login_required(view: View) -> View:
     """Set g.user and g.token_claims from the request's token, or answer 401."""
 
     @functools.wraps(view)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         config = current_app.config["PARLEY"]
         g.user, g.token_claims = authenticate(config, token_from_request(config))
         return view(*args, **kwargs)
 
-    return wrapped
+    return cast(View, wrapped)  # functools.wraps keeps the view's name and signature
 
 
-def set_session_cookie(response, config, token):
+def set_session_cookie(response: Response, config: Config, token: str) -> None:
     """The browser's copy of the token: HttpOnly (no script reads it), SameSite=Strict (no other
     site sends it)."""
     response.set_cookie(
@@ -124,5 +128,5 @@ def set_session_cookie(response, config, token):
     )
 
 
-def clear_session_cookie(response, config):
+def clear_session_cookie(response: Response, config: Config) -> None:
     response.delete_cookie(config.cookie_name, path="/", httponly=True, samesite="Strict", secure=config.cookie_secure)

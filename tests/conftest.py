@@ -359,6 +359,10 @@ class Person:
 class RoomSocket:
     """A test client's WebSocket to one room, reading JSON frames."""
 
+    # Every one opened, so that a test's end drops those it left open (close_sockets_left_open): a
+    # server then stops at once instead of waiting out close handshakes nobody reads.
+    opened = []
+
     def __init__(self, ws):
         self.ws = ws
         self.hello = None
@@ -374,6 +378,7 @@ class RoomSocket:
             url, header=headers, timeout=timeout, sockopt=sockopt, **({"origin": origin} if origin else {})
         )
         opened = cls(ws)
+        cls.opened.append(opened)
         opened.hello = opened.receive()
         assert opened.hello["type"] == "hello", opened.hello
         return opened
@@ -419,6 +424,15 @@ class RoomSocket:
 
     def close(self):
         self.ws.close()
+
+
+@pytest.fixture(autouse=True)
+def close_sockets_left_open():
+    """After each test, drop the sockets it opened (not those of wider fixtures, opened before)."""
+    already_open = len(RoomSocket.opened)
+    yield
+    while len(RoomSocket.opened) > already_open:
+        RoomSocket.opened.pop().ws.shutdown()
 
 
 class SocketClosed(Exception):

@@ -32,6 +32,7 @@ def create_app(config=None):
             return actions.ended_sessions(sessions)
 
     hub = RoomHub(fetch_events, config.ws_connections_per_user, find_ended_sessions)
+    broker: InMemoryBroker | RedisBroker
     if config.redis_url:
         broker = RedisBroker(hub, config.redis_url, config.presence_ttl_seconds)
         app.extensions["parley_health_checks"]["broker"] = broker.check

@@ -4,6 +4,7 @@ commit, and only then publish, so that no one ever receives an event that was no
 import re
 
 from flask import current_app
+from prometheus_client import Gauge
 
 from shared import db
 from shared.errors import Forbidden, NotFound, RateLimited, Unprocessable, UserNotFound
@@ -325,6 +326,9 @@ def read_events(room_id, user_id, after_seq, before_seq, limit):
     return {"events": [event_from_row(row) for row in rows], "last_seq": room["last_seq"]}
 
 
+LONG_POLLS_WAITING = Gauge("parley_long_polls_waiting", "HTTP long-polls waiting now for their room's next event")
+
+
 def wait_for_events(room_id, user_id, after_seq, limit, wait_seconds):
     """The events after `after_seq`; if there are none yet, wait up to `wait_seconds` for one.
     The hub wakes the wait: nothing polls the database in a loop."""
@@ -336,7 +340,8 @@ def wait_for_events(room_id, user_id, after_seq, limit, wait_seconds):
         page = read_events(room_id, user_id, after_seq, None, limit)
         if page["events"] or not wait_seconds:
             return page
-        waiter.wait(timeout=wait_seconds)
+        with LONG_POLLS_WAITING.track_inprogress():
+            waiter.wait(timeout=wait_seconds)
         return read_events(room_id, user_id, after_seq, None, limit)
     finally:
         hub.forget_waiter(room_id, waiter)

@@ -15,14 +15,17 @@ per frame.
 import contextlib
 import logging
 import socket
+from typing import Any
 
 import gevent
 import gevent.lock
+import gevent.socket
 from gevent.event import Event
 from gevent.queue import Empty, Full, Queue
 from simple_websocket import ConnectionClosed
 
-from ws_service.frames import text_frame
+from ws_service.frames import EventDict, text_frame
+from ws_service.hub import FetchEvents
 
 log = logging.getLogger(__name__)
 
@@ -39,27 +42,27 @@ class SerialisedSocket:
     """The socket under simple-websocket, with whole writes one at a time: its heartbeat greenlet
     and our writer both send, and a frame must never be cut into by another or sent in part."""
 
-    def __init__(self, sock):
+    def __init__(self, sock: gevent.socket.socket) -> None:
         self._sock = sock
         # A semaphore, not a lock: a frame written in part is finished, and the socket let go, by
         # another greenlet than the one that began it.
         self._lock = gevent.lock.Semaphore()
-        self._closer = None
+        self._closer: gevent.Greenlet | None = None
 
-    def wait_closed(self, timeout):
+    def wait_closed(self, timeout: float) -> None:
         if self._closer is not None:
             self._closer.join(timeout=timeout)
 
-    def send(self, data):
+    def send(self, data: bytes) -> int:
         with self._lock:
             self._write_whole(memoryview(data))
         return len(data)
 
-    def _write_whole(self, view):
+    def _write_whole(self, view: memoryview) -> None:
         while view:
             view = view[self._sock.send(view) :]
 
-    def send_if_ready(self, data):
+    def send_if_ready(self, data: bytes) -> bool:
         """Write `data` now, if no one else is writing and the socket takes some of it without
         waiting; the rest, if any, is written by a greenlet of its own that keeps everyone else
         out until the frame is whole. False if nothing was written: the caller queues it."""
@@ -76,7 +79,7 @@ class SerialisedSocket:
             self._lock.release()
         return True
 
-    def _finish_holding_the_lock(self, rest):
+    def _finish_holding_the_lock(self, rest: memoryview) -> None:
         try:
             self._write_whole(rest)
         except OSError:
@@ -84,12 +87,12 @@ class SerialisedSocket:
         finally:
             self._lock.release()
 
-    def close(self):
+    def close(self) -> None:
         """Close without a reset. A socket closed with input still unread (the rest of an
         oversized frame) sends RST, and the client loses the close frame sent just before it."""
         self._closer = gevent.spawn(self._close_gently)
 
-    def _close_gently(self):
+    def _close_gently(self) -> None:
         try:
             self._sock.shutdown(socket.SHUT_WR)
             with gevent.Timeout(CLOSE_GRACE_SECONDS, False):
@@ -100,23 +103,31 @@ class SerialisedSocket:
         finally:
             self._sock.close()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
 
 
 class Connection:
-    def __init__(self, ws, room_id, user, token_claims, outbox_size, fetch_events):
+    def __init__(
+        self,
+        ws: Any,  # simple_websocket.Server, which has no types
+        room_id: int,
+        user: dict[str, Any],
+        token_claims: dict[str, Any],
+        outbox_size: int,
+        fetch_events: FetchEvents,
+    ) -> None:
         self.ws = ws
         self.room_id = room_id
         self.user = user
         # The token the socket was opened with: the hub closes it once that expires or is revoked.
-        self.token_id = token_claims["jti"]
-        self.token_expires_at = token_claims["exp"]
+        self.token_id: str = token_claims["jti"]
+        self.token_expires_at: int = token_claims["exp"]
         self.typing_announced_at = float("-inf")  # read and written by the socket's reader only
-        self._outbox = Queue(maxsize=outbox_size)
-        self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event]
-        self._cursor = None  # seq of the last stored event the client has; None until hello is sent
-        self._writer = None  # the greenlet writing now, if any
+        self._outbox: Queue = Queue(maxsize=outbox_size)  # (frame, seq), or (_CLOSE, (code, reason)), or _PARK
+        self._fetch_events = fetch_events
+        self._cursor: int | None = None  # seq of the last stored event the client has; None until hello is sent
+        self._writer: gevent.Greenlet | None = None  # the greenlet writing now, if any
         self._writes = 0  # batches written; compared between park_if_idle() calls
         self._writes_when_asked = 0
         self._written = Event()  # set once the close is sent, or the socket failed
@@ -125,7 +136,7 @@ class Connection:
 
     # -- called by the hub and the reader; never blocks ------------------------------------------
 
-    def deliver(self, frame, seq):
+    def deliver(self, frame: bytes, seq: int | None) -> bool:
         """Write a frame (a stored event's, with its seq, or an ephemeral one with None) at once if
         the socket is idle and takes it, else queue it for the writer. False if the outbox is full:
         the client is not keeping up."""
@@ -150,12 +161,12 @@ class Connection:
         self._wake_writer()
         return True
 
-    def send_event(self, event):
+    def send_event(self, event: EventDict) -> None:
         """A frame for this client alone (an error, the answer to a repeated send)."""
         if not self.deliver(text_frame(event), None):
             self.close(1013, "Too slow to keep up: reconnect with after= to catch up")
 
-    def finish(self, code, reason):
+    def finish(self, code: int, reason: str) -> None:
         """Close after the frames already queued have been written."""
         if self._closing:
             return
@@ -168,7 +179,7 @@ class Connection:
         self._wake_writer()
         gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
 
-    def close(self, code, reason):
+    def close(self, code: int, reason: str) -> None:
         """Close now, dropping whatever is still queued. The writer finishes the frame it is
         writing (a frame cut in half would corrupt the stream) and then sends the close."""
         if self._closing:
@@ -183,23 +194,23 @@ class Connection:
 
     # -- the writer ------------------------------------------------------------------------------
 
-    def start_writer(self, hello, after_seq, last_seq):
+    def start_writer(self, hello: EventDict, after_seq: int, last_seq: int) -> None:
         """Send `hello`, then every stored event after `after_seq`, then live ones, in seq order.
         `last_seq` is the room's, read after registering: every event after it comes live."""
         self._writer = gevent.spawn(self._start, hello, after_seq, last_seq)
 
-    def park_if_idle(self):
+    def park_if_idle(self) -> None:
         """From the hub, every few seconds: a writer that wrote nothing since the last call ends."""
         if self._writer is not None and self._writes == self._writes_when_asked and not self._closing:
             with contextlib.suppress(Full):
                 self._outbox.put_nowait((_PARK, None))
         self._writes_when_asked = self._writes
 
-    def _wake_writer(self):
+    def _wake_writer(self) -> None:
         if self._writer is None and self._cursor is not None and not self._written.is_set():
             self._writer = gevent.spawn(self._write)
 
-    def _start(self, hello, cursor, last_seq):
+    def _start(self, hello: EventDict, cursor: int, last_seq: int) -> None:
         try:
             self._send([text_frame(hello)])
             if cursor < last_seq:  # a backlog was asked for (a connect storm asks for none)
@@ -213,13 +224,14 @@ class Connection:
             return
         self._write()
 
-    def _write(self):
+    def _write(self) -> None:
         """Write what the outbox brings until asked to park with nothing left to write, then end.
         Nothing between finding the outbox empty and ending yields, so a delivery either comes
         before (and is written) or finds no writer (and starts one)."""
+        assert self._cursor is not None, "a writer starts once hello and the backlog are sent"
         try:
             for item in self._outbox:
-                batch = []
+                batch: list[bytes] = []
                 while True:
                     frame, seq = item
                     if frame is _PARK:
@@ -251,25 +263,25 @@ class Connection:
         finally:
             self._writer = None
 
-    def _fail(self, error):
+    def _fail(self, error: Exception) -> None:
         """The client went away or the database did: end this socket only."""
         log.info("writer of room %s for user %s stopped: %r", self.room_id, self.user["id"], error)
         self._closing = True
         self._send_close(1011, "Internal error")
         self._written.set()
 
-    def _send(self, frames):
+    def _send(self, frames: list[bytes]) -> None:
         if not frames:
             return
         if not self.ws.connected:
             raise ConnectionClosed(self.ws.close_reason, self.ws.close_message)
         self.ws.sock.send(frames[0] if len(frames) == 1 else b"".join(frames))
 
-    def _catch_up(self, cursor, before_seq):
+    def _catch_up(self, cursor: int, before_seq: int | None) -> int:
         """Send the stored events after `cursor` (up to `before_seq`, if given); return the new cursor."""
         while True:
             events = self._fetch_events(self.room_id, cursor, CATCH_UP_PAGE)
-            frames = []
+            frames: list[bytes] = []
             for event in events:
                 if before_seq is not None and event["seq"] >= before_seq:
                     self._send(frames)
@@ -280,19 +292,19 @@ class Connection:
             if len(events) < CATCH_UP_PAGE:
                 return cursor
 
-    def _send_close(self, code, reason):
+    def _send_close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):  # the client is gone already, whatever simple-websocket raises
             self.ws.close(code, reason)
 
-    def _shut_socket(self):
+    def _shut_socket(self) -> None:
         with contextlib.suppress(OSError):
             self.ws.sock.shutdown(2)
 
-    def join(self, timeout):
+    def join(self, timeout: float) -> None:
         """Wait for the close to be written (after finish())."""
         self._written.wait(timeout=timeout)
 
-    def stop(self):
+    def stop(self) -> None:
         """The reader is done: the writer goes too, and the socket is let go gently, before the
         server closes it under us."""
         self._closing = True

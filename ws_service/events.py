@@ -1,11 +1,16 @@
 """The room events of the contract, shaped from stored rows."""
 
+from collections.abc import Mapping
+from typing import Any
+
+from ws_service.frames import EventDict
+
 # A message whose author deleted their account. "[" cannot appear in a username, so no one
 # can pass for it.
 DELETED_USER = {"id": None, "username": "[deleted]"}
 
 
-def event_from_row(row):
+def event_from_row(row: Mapping[str, Any]) -> EventDict:
     base = {"room_id": row["room_id"], "seq": row["seq"], "id": row["id"]}
     if row["kind"] == "message":
         user = {"id": row["user_id"], "username": row["username"]} if row["user_id"] is not None else DELETED_USER
@@ -22,11 +27,11 @@ def event_from_row(row):
     return {"type": "message_deleted", **base}
 
 
-def presence_event(kind, room_id, user):
+def presence_event(kind: str, room_id: int, user: Mapping[str, Any]) -> EventDict:
     """`join` or `leave`: not stored, no seq."""
     return {"type": kind, "room_id": room_id, "user": {"id": user["id"], "username": user["username"]}}
 
 
-def typing_event(room_id, user):
+def typing_event(room_id: int, user: Mapping[str, Any]) -> EventDict:
     """Someone is typing in the room: not stored, no seq, not sent back to their own sockets."""
     return {"type": "typing", "room_id": room_id, "user": {"id": user["id"], "username": user["username"]}}

@@ -9,14 +9,26 @@ to each room are published as immutable snapshots for readers.
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import gevent
-from gevent.event import AsyncResult, Event
+import gevent.event
+from gevent.event import AsyncResult
 from gevent.queue import Queue
 
 from ws_service.events import presence_event
-from ws_service.frames import text_frame
+from ws_service.frames import EventDict, text_frame
+
+if TYPE_CHECKING:
+    from ws_service.broker import InMemoryBroker, RedisBroker
+    from ws_service.connection import Connection
+
+# (room_id, after_seq, limit) -> the stored events after after_seq, in seq order, from the database.
+FetchEvents = Callable[[int, int, int], list[EventDict]]
+# [(token id, user id)] -> the token ids no longer valid (revoked, or their user deleted).
+FindEndedSessions = Callable[[list[tuple[str, int]]], set[str]]
 
 log = logging.getLogger(__name__)
 
@@ -30,79 +42,87 @@ SWEEP_SECONDS = 5
 
 @dataclass
 class RoomState:
-    connections: set = field(default_factory=set)
-    sockets_by_user: dict = field(default_factory=dict)  # user_id -> how many of `connections` are theirs
+    connections: "set[Connection]" = field(default_factory=set)
+    sockets_by_user: dict[int, int] = field(default_factory=dict)  # user_id -> how many of `connections` are theirs
     last_seq: int | None = None
-    pending: dict = field(default_factory=dict)  # seq -> (event, frame), waiting for a gap to close
+    pending: dict[int, EventDict] = field(default_factory=dict)  # seq -> event, waiting for a gap to close
     gap_fill: gevent.Greenlet | None = None
 
 
 class RoomHub:
-    def __init__(self, fetch_events, max_connections_per_user, find_ended_sessions):
+    def __init__(
+        self, fetch_events: FetchEvents, max_connections_per_user: int, find_ended_sessions: FindEndedSessions
+    ) -> None:
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event], from the database
         self._find_ended_sessions = find_ended_sessions  # [(jti, user_id)] -> {jti no longer valid}
         self._max_per_user = max_connections_per_user
-        self._inbox = Queue()
-        self._rooms = {}
-        self._per_user = defaultdict(int)
-        self._waiters = defaultdict(set)
-        self._presence = {}
-        self._broker = None
-        self._greenlet = None
+        self._inbox: Queue = Queue()  # (kind, payload), handled in order by _run()
+        self._rooms: dict[int, RoomState] = {}
+        self._per_user: defaultdict[int, int] = defaultdict(int)
+        self._waiters: defaultdict[int, set[gevent.event.Event]] = defaultdict(set)
+        self._presence: dict[int, tuple[dict[str, Any], ...]] = {}
+        self._broker: InMemoryBroker | RedisBroker | None = None
 
-    def start(self, broker):
+    def start(self, broker: "InMemoryBroker | RedisBroker") -> None:
         """Run the hub; `broker` hears of presence changes, for the other processes."""
         self._broker = broker
-        self._greenlet = gevent.spawn(self._run)
+        gevent.spawn(self._run)
         gevent.spawn(self._sweep_now_and_then)
 
     # -- the channels ---------------------------------------------------------------------------
 
-    def register(self, connection):
+    def register(self, connection: "Connection") -> AsyncResult:
         """Add a connection to its room. Returns an AsyncResult: True once it receives the room's
         events, False if its user already has as many connections as allowed."""
         accepted = AsyncResult()
         self._inbox.put(("register", (connection, accepted)))
         return accepted
 
-    def unregister(self, connection):
+    def unregister(self, connection: "Connection") -> None:
         self._inbox.put(("unregister", connection))
 
-    def broadcast(self, event):
+    def broadcast(self, event: EventDict) -> None:
         """Deliver a room event to every connection in its room, in seq order for stored ones."""
         self._inbox.put(("broadcast", event))
 
     # -- requests carried on the same queue -----------------------------------------------------
 
-    def close_room(self, room_id, code, reason, user_id=None):
+    def close_room(self, room_id: int, code: int, reason: str, user_id: int | None = None) -> None:
         """Close the room's connections (only `user_id`'s, if given) with `code`."""
         self._inbox.put(("close_room", (room_id, user_id, code, reason)))
 
-    def resync(self, room_ids):
+    def resync(self, room_ids: Iterable[int]) -> None:
         """Read what the rooms may have missed (a broker outage) from the database."""
         self._inbox.put(("resync", room_ids))
 
-    def check_sessions(self):
+    def check_sessions(self) -> None:
         """Close the sockets whose token has expired, been revoked or lost its user."""
         self._inbox.put(("check_sessions", None))
 
-    def shut_down(self, code=1001, reason="The server is going away"):
+    def shut_down(self, code: int = 1001, reason: str = "The server is going away") -> None:
         self._inbox.put(("shut_down", (code, reason)))
 
-    def waiter(self, room_id):
-        """An Event set when the room's next stored event is broadcast (the HTTP long-poll)."""
-        event = Event()
+    def waiter(self, room_id: int) -> gevent.event.Event:
+        """An EventDict set when the room's next stored event is broadcast (the HTTP long-poll)."""
+        event = gevent.event.Event()
         self._inbox.put(("wait", (room_id, event)))
         return event
 
-    def forget_waiter(self, room_id, event):
+    def forget_waiter(self, room_id: int, event: gevent.event.Event) -> None:
         self._inbox.put(("unwait", (room_id, event)))
 
-    def clients(self, room_id):
+    def barrier(self) -> AsyncResult:
+        """Set once the hub has handled everything put in its inbox before this call: what a test
+        waits for instead of sleeping."""
+        reached = AsyncResult()
+        self._inbox.put(("barrier", reached))
+        return reached
+
+    def clients(self, room_id: int) -> tuple[dict[str, Any], ...]:
         """Who is connected to the room now: a snapshot, one entry per user."""
         return self._presence.get(room_id, ())
 
-    def _sweep_now_and_then(self):
+    def _sweep_now_and_then(self) -> None:
         while True:
             gevent.sleep(SWEEP_SECONDS)
             self._inbox.put(("park_idle_writers", None))
@@ -110,8 +130,9 @@ class RoomHub:
 
     # -- the hub's own greenlet -----------------------------------------------------------------
 
-    def _run(self):
-        handlers = {
+    def _run(self) -> None:
+        handlers: dict[str, Callable[[Any], None]] = {
+            "barrier": self._on_barrier,
             "register": self._on_register,
             "unregister": self._on_unregister,
             "broadcast": self._on_broadcast,
@@ -133,7 +154,11 @@ class RoomHub:
                 # One bad event must not stop every room of the process.
                 log.exception("hub failed on %s", kind)
 
-    def _on_register(self, payload):
+    @staticmethod
+    def _on_barrier(reached: AsyncResult) -> None:
+        reached.set(True)
+
+    def _on_register(self, payload: tuple["Connection", AsyncResult]) -> None:
         connection, accepted = payload
         user_id = connection.user["id"]
         if self._per_user[user_id] >= self._max_per_user:
@@ -149,7 +174,7 @@ class RoomHub:
             self._deliver_ephemeral(room, join, skip=connection)
             self._publish_presence(connection.room_id, room, join)
 
-    def _on_unregister(self, connection):
+    def _on_unregister(self, connection: "Connection") -> None:
         room = self._rooms.get(connection.room_id)
         if room is None or connection not in room.connections:
             return
@@ -169,7 +194,7 @@ class RoomHub:
                 room.gap_fill.kill(block=False)
             del self._rooms[connection.room_id]
 
-    def _on_broadcast(self, event):
+    def _on_broadcast(self, event: EventDict) -> None:
         room_id = event["room_id"]
         room = self._rooms.get(room_id)
         if "seq" not in event:
@@ -188,7 +213,7 @@ class RoomHub:
         room.pending[seq] = event
         self._deliver_in_order(room_id, room)
 
-    def _deliver_in_order(self, room_id, room):
+    def _deliver_in_order(self, room_id: int, room: RoomState) -> None:
         while room.pending:
             next_seq = min(room.pending)
             if room.last_seq is not None and next_seq != room.last_seq + 1:
@@ -204,7 +229,7 @@ class RoomHub:
             room.gap_fill.kill(block=False)
             room.gap_fill = None
 
-    def _fill_gap(self, room_id, after_seq, before_seq):
+    def _fill_gap(self, room_id: int, after_seq: int, before_seq: int) -> None:
         """Runs in its own greenlet: reads what was never published and hands it to the hub."""
         try:
             missing = [
@@ -217,7 +242,7 @@ class RoomHub:
             missing = []
         self._inbox.put(("gap_filled", (room_id, after_seq, before_seq, missing)))
 
-    def _on_gap_filled(self, payload):
+    def _on_gap_filled(self, payload: tuple[int, int, int, list[EventDict]]) -> None:
         room_id, after_seq, _before_seq, missing = payload
         room = self._rooms.get(room_id)
         if room is None:
@@ -231,13 +256,13 @@ class RoomHub:
             room.last_seq = min(room.pending) - 1
         self._deliver_in_order(room_id, room)
 
-    def _on_resync(self, room_ids):
+    def _on_resync(self, room_ids: Iterable[int]) -> None:
         for room_id in room_ids:
             room = self._rooms.get(room_id)
             if room is not None and room.last_seq is not None:
                 gevent.spawn(self._catch_up, room_id, room.last_seq)
 
-    def _catch_up(self, room_id, after_seq):
+    def _catch_up(self, room_id: int, after_seq: int) -> None:
         try:
             events = self._fetch_events(room_id, after_seq, 10_000)
         except Exception:
@@ -245,7 +270,7 @@ class RoomHub:
             return
         self._inbox.put(("caught_up", (room_id, events)))
 
-    def _on_caught_up(self, payload):
+    def _on_caught_up(self, payload: tuple[int, list[EventDict]]) -> None:
         room_id, events = payload
         room = self._rooms.get(room_id)
         if room is None:
@@ -255,13 +280,15 @@ class RoomHub:
                 room.pending.setdefault(event["seq"], event)
         self._deliver_in_order(room_id, room)
 
-    def _deliver_stored(self, room, event):
+    def _deliver_stored(self, room: RoomState, event: EventDict) -> None:
         frame = text_frame(event)  # once per broadcast, not once per receiver
         for connection in list(room.connections):
             if not connection.deliver(frame, event["seq"]):
                 self._drop_slow(room, connection)
 
-    def _deliver_ephemeral(self, room, event, skip=None, skip_user=None):
+    def _deliver_ephemeral(
+        self, room: RoomState, event: EventDict, skip: "Connection | None" = None, skip_user: int | None = None
+    ) -> None:
         frame = text_frame(event)
         for connection in list(room.connections):
             if connection is skip or connection.user["id"] == skip_user:
@@ -269,37 +296,38 @@ class RoomHub:
             if not connection.deliver(frame, None):
                 self._drop_slow(room, connection)
 
-    def _drop_slow(self, room, connection):
+    def _drop_slow(self, room: RoomState, connection: "Connection") -> None:
         connection.close(1013, "Too slow to keep up: reconnect with after= to catch up")
         self._on_unregister(connection)
 
-    def _publish_presence(self, room_id, room, event):
+    def _publish_presence(self, room_id: int, room: RoomState, event: EventDict) -> None:
         users = {c.user["id"]: {"id": c.user["id"], "username": c.user["username"]} for c in room.connections}
         if users:
             self._presence[room_id] = tuple(users[user_id] for user_id in sorted(users))
         else:
             self._presence.pop(room_id, None)
+        assert self._broker is not None, "start() hands the hub its broker before anything reaches the hub"
         self._broker.presence_changed(room_id, self._presence.get(room_id, ()), event)
 
-    def _on_close_room(self, payload):
+    def _on_close_room(self, payload: tuple[int, int | None, int, str]) -> None:
         room_id, user_id, code, reason = payload
         room = self._rooms.get(room_id)
         for connection in list(room.connections if room else ()):
             if user_id is None or connection.user["id"] == user_id:
                 connection.finish(code, reason)
 
-    def _on_shut_down(self, payload):
+    def _on_shut_down(self, payload: tuple[int, str]) -> None:
         code, reason = payload
         for room in self._rooms.values():
             for connection in list(room.connections):
                 connection.finish(code, reason)
 
-    def _on_park_idle_writers(self, _):
+    def _on_park_idle_writers(self, _: None) -> None:
         for room in self._rooms.values():
             for connection in room.connections:
                 connection.park_if_idle()
 
-    def _on_check_sessions(self, _):
+    def _on_check_sessions(self, _: None) -> None:
         now = time.time()
         alive = {}
         for room in self._rooms.values():
@@ -311,7 +339,7 @@ class RoomHub:
         if alive:
             gevent.spawn(self._find_ended, list(alive.items()))
 
-    def _find_ended(self, sessions):
+    def _find_ended(self, sessions: list[tuple[str, int]]) -> None:
         """Runs in its own greenlet, so that the hub never waits on the database."""
         try:
             ended = self._find_ended_sessions(sessions)
@@ -321,22 +349,22 @@ class RoomHub:
         if ended:
             self._inbox.put(("sessions_ended", ended))
 
-    def _on_sessions_ended(self, token_ids):
+    def _on_sessions_ended(self, token_ids: set[str]) -> None:
         for room in self._rooms.values():
             for connection in list(room.connections):
                 if connection.token_id in token_ids:
                     self._end_session(connection, "token_revoked", "The access token has been revoked; log in again.")
 
     @staticmethod
-    def _end_session(connection, code, message):
+    def _end_session(connection: "Connection", code: str, message: str) -> None:
         connection.send_event({"type": "error", "code": code, "message": message})
         connection.finish(1008, message[:100])
 
-    def _on_wait(self, payload):
+    def _on_wait(self, payload: tuple[int, gevent.event.Event]) -> None:
         room_id, event = payload
         self._waiters[room_id].add(event)
 
-    def _on_unwait(self, payload):
+    def _on_unwait(self, payload: tuple[int, gevent.event.Event]) -> None:
         room_id, event = payload
         waiters = self._waiters.get(room_id)
         if waiters is not None:

@@ -48,6 +48,7 @@ def authorise_upgrade():
         raise OriginNotAllowed()
     g.user, g.token_claims = authenticate(config, token_from_request(config))
     g.after_seq = int_arg("after", minimum=0, maximum=MAX_ID)
+    assert request.view_args is not None, "the route matched, so its room_id is parsed"
     actions.open_room_socket(request.view_args["room_id"], g.user["id"])
 
 

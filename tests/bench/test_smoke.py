@@ -5,7 +5,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.bench
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

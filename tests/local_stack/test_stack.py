@@ -19,6 +19,8 @@ from all_in_one.gateway import WEB_SECURITY_HEADERS
 from tests.conftest import REPO, TEST_SERVER_SETTINGS, Person, RedisServer, assert_no_secret_in, free_port, raw_http
 from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
 
+pytestmark = pytest.mark.stack
+
 
 @pytest.fixture(scope="module")
 def stack(database_url, tmp_path_factory):

@@ -2,10 +2,13 @@
 
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import screenshot
 from ws_service.hub import SWEEP_SECONDS
+
+pytestmark = pytest.mark.browser
 
 
 def fill_credentials(page, username, password):

@@ -2,10 +2,13 @@
 
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Person, RunningServer
 from tests.web.conftest import screenshot
+
+pytestmark = pytest.mark.browser
 
 
 def log_in(page, person):

@@ -3,11 +3,14 @@ the browser."""
 
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Person
 from tests.web.conftest import screenshot
 from tests.web.test_chat import log_in, messages, send
+
+pytestmark = pytest.mark.browser
 
 
 def open_profile(page, person):

@@ -2,11 +2,14 @@
 
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Person
 from tests.web.conftest import screenshot
 from tests.web.test_chat import log_in
+
+pytestmark = pytest.mark.browser
 
 
 def test_search_follow_post_and_read_the_feed(page_at, base_url):

@@ -4,6 +4,8 @@ other test in this folder runs under it), and an injected inline script does not
 import pytest
 from playwright.sync_api import Error
 
+pytestmark = pytest.mark.browser
+
 
 def test_an_injected_inline_script_does_not_run(page_at):
     page = page_at()

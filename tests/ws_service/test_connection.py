@@ -6,7 +6,7 @@ import json
 
 import gevent
 
-from tests.ws_service.test_hub import text_of
+from tests.ws_service.test_hub import text_of, until
 from ws_service.connection import Connection
 from ws_service.frames import text_frame
 
@@ -64,8 +64,7 @@ def live_connection():
         ws, 1, {"id": 1, "username": "a"}, {"jti": "j", "exp": 2**31}, 10, fetch_events=lambda *args: []
     )
     connection.start_writer({"type": "hello"}, 0, 0)
-    gevent.sleep(0.01)
-    assert connection._writer is None, "a socket with nothing to write holds no writer"
+    until(lambda: connection._writer is None)  # a socket with nothing to write holds no writer
     return ws, recorder, connection
 
 
@@ -80,14 +79,13 @@ def test_a_socket_that_would_wait_gets_a_writer_which_is_let_go_when_idle():
     ws, recorder, connection = live_connection()
     recorder.take_at_once = 0
     connection.deliver(text_frame(message(1)), 1)
-    gevent.sleep(0.01)
+    until(lambda: [frame.get("seq") for frame in recorder.frames] == [None, 1])
     assert connection._writer is not None, "a busy socket's writer stays for the next frame"
     connection.park_if_idle()  # it wrote since the last time it was asked: it stays
-    gevent.sleep(0.01)
+    gevent.sleep(0.01)  # time to end, which it must not
     assert connection._writer is not None
     connection.park_if_idle()  # nothing written since: it goes
-    gevent.sleep(0.01)
-    assert connection._writer is None
+    until(lambda: connection._writer is None)
 
     for seq in (2, 3):
         connection.deliver(text_frame(message(seq)), seq)

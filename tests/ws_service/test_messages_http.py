@@ -1,9 +1,15 @@
 """History, the long-poll and sending over HTTP, for clients without a WebSocket."""
 
+import re
 import threading
 import time
 
 import pytest
+
+from tests.conftest import eventually
+
+# The longest wait the API allows: a poll nothing wakes would take all of it.
+LONG_POLL_SECONDS = 30
 
 
 def fill(person, room, count):
@@ -33,25 +39,31 @@ def test_an_http_send_reaches_websocket_clients(person, new_person):
     assert socket.stored_events(1)[0] == sent.json()
 
 
+def long_polls_waiting(person):
+    metrics = person.get("/ws/metrics").text
+    return float(re.search(r"^parley_long_polls_waiting (\S+)$", metrics, re.M).group(1))
+
+
 def test_the_long_poll_is_woken_by_a_new_event(person, new_person):
     writer = new_person().register().login()
     room = person.create_room()
     writer.post(f"/ws/rooms/{room}/members")
     result = {}
+    waiting_before = long_polls_waiting(person)
 
     def poll():
         started = time.monotonic()
-        result["response"] = person.get(f"/ws/rooms/{room}/messages?after=0&wait=30")
+        result["response"] = person.get(f"/ws/rooms/{room}/messages?after=0&wait={LONG_POLL_SECONDS}")
         result["waited"] = time.monotonic() - started
 
     poller = threading.Thread(target=poll)
     poller.start()
-    time.sleep(0.5)
+    eventually(lambda: long_polls_waiting(person) > waiting_before, what="the long-poll waiting")
     assert poller.is_alive(), "the long-poll answered before there was anything to answer"
     writer.post(f"/ws/rooms/{room}/messages", json={"content": "wake up"})
-    poller.join(timeout=35)
+    poller.join(timeout=LONG_POLL_SECONDS + 5)
     assert [e["content"] for e in result["response"].json()["events"]] == ["wake up"]
-    assert result["waited"] < 30  # woken, not timed out
+    assert result["waited"] < LONG_POLL_SECONDS / 3, "the poll ran out its wait: the event did not wake it"
 
 
 def test_the_long_poll_ends_empty_when_the_wait_is_over(person):
