@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import psycopg2
@@ -361,7 +362,7 @@ class RoomSocket:
 
     # Every one opened, so that a test's end drops those it left open (close_sockets_left_open): a
     # server then stops at once instead of waiting out close handshakes nobody reads.
-    opened = []
+    opened: ClassVar[list["RoomSocket"]] = []
 
     def __init__(self, ws):
         self.ws = ws
