@@ -4,6 +4,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
+# What running needs, exactly as locked (hashes checked), in a layer of its own that code changes keep.
+COPY requirements/run.txt ./requirements/run.txt
+RUN pip install --require-hashes -r requirements/run.txt
+
 COPY pyproject.toml gunicorn.conf.py ./
 COPY shared ./shared
 COPY db ./db
@@ -12,7 +16,7 @@ COPY user_service ./user_service
 COPY ws_service ./ws_service
 COPY all_in_one ./all_in_one
 COPY local_stack ./local_stack
-RUN pip install . && useradd --system --no-create-home parley
+RUN pip install --no-deps . && useradd --system --no-create-home parley
 
 USER parley
 EXPOSE 8000

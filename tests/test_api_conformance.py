@@ -4,6 +4,7 @@ gets a 500 and never an answer the document does not describe (status, content t
 Invalid input must be refused with a 4xx."""
 
 import json
+from urllib.parse import urljoin
 
 import pytest
 import schemathesis
@@ -20,8 +21,8 @@ from schemathesis.checks import (
 
 from tests.conftest import REPO, Person
 
-# Where the gateway mounts each service; ws_service's own paths already begin with /ws.
-SERVICES = {"auth_service": "/auth", "user_service": "/users", "ws_service": ""}
+# Where the gateway serves each service's document. Where it serves the operations, each document
+# says itself (its first `servers` entry): that is what a client generated from it calls.
 DOCUMENT_PREFIX = {"auth_service": "/auth", "user_service": "/users", "ws_service": "/ws"}
 CHECKS = [
     not_a_server_error,
@@ -43,7 +44,7 @@ ENDS_THE_SESSION = {("auth_service", "POST", "/logout"), ("user_service", "DELET
 
 def documented_operations():
     common = json.loads((REPO / "shared" / "openapi_common.json").read_text())["paths"]
-    for service in SERVICES:
+    for service in DOCUMENT_PREFIX:
         paths = json.loads((REPO / service / "openapi.json").read_text())["paths"]
         # ws_service answers the shared routes at its root too, on its own port only; the gateway
         # reaches the /ws/ copies (the same views).
@@ -63,7 +64,25 @@ OPERATIONS = sorted(set(documented_operations()), key=lambda operation: (*operat
 def schemas(base_url):
     return {
         service: schemathesis.openapi.from_url(f"{base_url}{DOCUMENT_PREFIX[service]}/openapi.json")
-        for service in SERVICES
+        for service in DOCUMENT_PREFIX
+    }
+
+
+@pytest.fixture(scope="module")
+def server_urls(base_url, schemas):
+    """Each document's first server, resolved against where the document was fetched, as a client
+    generated from it would."""
+    return {
+        service: urljoin(f"{base_url}{DOCUMENT_PREFIX[service]}/openapi.json", schema.raw_schema["servers"][0]["url"])
+        for service, schema in schemas.items()
+    }
+
+
+def test_each_document_names_the_gateway_prefix_of_its_operations(server_urls, base_url):
+    assert server_urls == {
+        "auth_service": f"{base_url}/auth",
+        "user_service": f"{base_url}/users",
+        "ws_service": f"{base_url}/",
     }
 
 
@@ -77,7 +96,7 @@ def caller(base_url):
     OPERATIONS,
     ids=lambda value: value.value if isinstance(value, GenerationMode) else value,
 )
-def test_operation_conforms_to_its_document(schemas, caller, base_url, service, method, path, mode):
+def test_operation_conforms_to_its_document(schemas, server_urls, caller, base_url, service, method, path, mode):
     operation = schemas[service][path][method]
     key = (service, method, path)
 
@@ -90,7 +109,7 @@ def test_operation_conforms_to_its_document(schemas, caller, base_url, service, 
         if isinstance(case.query, dict) and "wait" in case.query:
             case.query["wait"] = 0  # a long-poll of up to 30 s per example would only be slow
         case.call_and_validate(
-            base_url=f"{base_url}{SERVICES[service]}",
+            base_url=server_urls[service].rstrip("/"),
             checks=CHECKS,
             headers={"Authorization": f"Bearer {person.token}", **(case.headers or {})},
         )

@@ -96,3 +96,9 @@ def test_the_image_copies_every_package_it_installs():
     packages = re.search(r"^packages = \[(.*)\]$", pyproject, re.M).group(1)
     for package in re.findall(r'"(\w+)"', packages):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_the_image_installs_the_locked_packages_with_their_hashes():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert "pip install --require-hashes -r requirements/run.txt" in dockerfile
+    assert "pip install --no-deps ." in dockerfile
