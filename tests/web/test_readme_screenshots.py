@@ -1,0 +1,58 @@
+"""The README's screenshots, made from the current web client every time the suite runs, so they
+never show an old one. The scene is the same every run (its own database, the same people, room and
+words), so an unchanged client gives the same pictures, and a changed one new pictures to commit."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import GENEROUS_LIMITS, REPO, Person, RunningServer
+from tests.web.test_chat import log_in, messages, send
+
+pytestmark = pytest.mark.browser
+
+README_SCREENSHOTS = REPO / "docs" / "screenshots"
+
+
+@pytest.fixture
+def scene_server(databases, tmp_path):
+    server = RunningServer({"DATABASE_URL": databases.create(), **GENEROUS_LIMITS}, tmp_path / "server.log")
+    yield server
+    server.stop()
+
+
+def test_the_readme_shows_the_current_client(browser, scene_server):
+    ada, bob = Person(scene_server.url, "ada").register(), Person(scene_server.url, "bob").register()
+    pages = {}
+
+    def open_page(person, name, width, height):
+        context = browser.new_context(base_url=scene_server.url, viewport={"width": width, "height": height})
+        pages[name] = page = context.new_page()
+        page.goto("/")
+        log_in(page, person)
+        return page
+
+    desktop = open_page(ada, "chat-desktop", 1280, 800)
+    desktop.get_by_label("Room name").fill("Tea")
+    desktop.get_by_role("button", name="Create room").click()
+    expect(desktop.get_by_text("Connected")).to_be_visible()
+    phone = open_page(bob, "chat-phone", 390, 844)
+    phone.get_by_role("button", name="Tea").click()
+    expect(phone.get_by_text("Connected")).to_be_visible()
+    expect(desktop.get_by_role("list", name="Online")).to_contain_text("bob")
+    expect(phone.get_by_role("list", name="Online")).to_contain_text("ada")
+    send(desktop, "Hello Bob! Tea at five?")
+    expect(messages(phone).last).to_contain_text("Tea at five?")
+    send(phone, "Yes please, see you there")
+    expect(messages(desktop)).to_have_count(2)
+    expect(messages(phone)).to_have_count(2)
+    for page in pages.values():
+        # The room list refreshes every 15 s: the same picture every run needs the settled one.
+        expect(page.get_by_text("2 members · 2 online")).to_be_visible(timeout=20_000)
+
+    README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    readme = (REPO / "README.md").read_text()
+    for name, page in pages.items():
+        # What the screen shows, not the whole page: its length varies by a line from run to run.
+        page.screenshot(path=README_SCREENSHOTS / f"{name}.png", animations="disabled")
+        assert f"(docs/screenshots/{name}.png)" in readme
+        page.context.close()
