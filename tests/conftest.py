@@ -1,6 +1,7 @@
 """Fixtures that start the real things once per test run: a PostgreSQL database of the run's own,
 and the all-in-one process serving it over real HTTP."""
 
+import contextlib
 import hashlib
 import json
 import os
@@ -150,8 +151,20 @@ class ThrowawayDatabases:
                     pass  # another run finished the same template first
                 finally:
                     self._execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(building)))
+                self._drop_templates_other_than(name)
             self._template = name
         return self._template
+
+    def _drop_templates_other_than(self, name):
+        """Templates of older migrations: dropped, unless a run is copying one right now."""
+        rows = self._execute(
+            sql.SQL("SELECT datname FROM pg_database WHERE datname LIKE {} AND datname <> {}").format(
+                sql.Literal(self.TEMPLATE_PREFIX + "%"), sql.Literal(name)
+            )
+        )
+        for (old,) in rows:
+            with contextlib.suppress(psycopg2.errors.ObjectInUse):
+                self._execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(old)))
 
     def create(self, migrated=True):
         name = f"parley_test_{uuid.uuid4().hex[:12]}"

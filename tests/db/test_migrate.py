@@ -85,3 +85,12 @@ def test_usernames_are_unique_whatever_their_case_in_the_schema_itself(databases
                 cursor.execute("INSERT INTO users (username, password_hash) VALUES ('LINUS', 'x')")
     finally:
         conn.close()
+
+
+def test_a_test_database_is_a_copy_of_the_template_with_every_migration(databases):
+    url = databases.create()
+    applied = [name for (name,) in query(url, "SELECT name FROM schema_migrations ORDER BY name")]
+    assert applied == [path.name for path in migration_files()]
+    templates = query(databases.admin_url, "SELECT datname FROM pg_database WHERE datname LIKE 'parley_template_%'")
+    assert templates == [(databases.template(),)]  # older migrations' templates are gone
+    assert apply_migrations(url) == []
