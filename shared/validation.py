@@ -36,12 +36,17 @@ def choice_field(body, name, choices):
 
 
 def text_field(body, name, *, min_length, max_length, strip=False):
-    """`body[name]` as a string of `min_length` to `max_length` characters, or 400."""
+    """`body[name]` as a string of `min_length` to `max_length` characters, or 400. With `strip`, the
+    surrounding whitespace goes, and `min_length` counts what is left; `max_length` counts what was
+    sent, as the OpenAPI documents' maxLength does, so that a client checking the document is never
+    told something else by the server."""
     if name not in body or body[name] is None:
         raise BadRequest(f"'{name}' is required.", code="missing_field")
     value = body[name]
     if not isinstance(value, str):
         raise BadRequest(f"'{name}' must be a string.", code="wrong_type")
+    if len(value) > max_length:
+        raise BadRequest(f"'{name}' must be at most {max_length} characters.", code="too_long")
     if strip:
         value = value.strip()
     if "\x00" in value:
@@ -53,8 +58,6 @@ def text_field(body, name, *, min_length, max_length, strip=False):
         raise BadRequest(f"'{name}' is not valid Unicode text.", code="invalid_text") from None
     if len(value) < min_length:
         raise BadRequest(f"'{name}' must be at least {min_length} characters.", code="too_short")
-    if len(value) > max_length:
-        raise BadRequest(f"'{name}' must be at most {max_length} characters.", code="too_long")
     return value
 
 
