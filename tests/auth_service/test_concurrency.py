@@ -5,6 +5,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from tests.conftest import Person
@@ -27,6 +28,7 @@ def test_two_concurrent_registrations_of_one_name_give_one_201_and_one_409(base_
     assert db_cursor.fetchone()[0] == 1
 
 
+@pytest.mark.slow
 def test_a_login_storm_does_not_stall_me_on_the_same_worker(production_cost_server):
     """While bcrypt checks (at the production cost) queue up, a request that needs no hashing is
     answered at once. Were the hashing done on the event loop, /me would wait behind every login that

@@ -199,6 +199,7 @@ def server_with_tiny_outboxes(database_url, tmp_path):
     server.stop()
 
 
+@pytest.mark.slow
 def test_a_client_that_never_reads_is_closed_with_1013_and_its_room_goes_on(server_with_tiny_outboxes):
     url = server_with_tiny_outboxes.url
     sender, reader, sleeper = (Person(url).register().login() for _ in range(3))

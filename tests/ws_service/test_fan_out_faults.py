@@ -14,6 +14,8 @@ import websocket
 from db.migrate import apply_migrations
 from tests.conftest import GENEROUS_LIMITS, GunicornService, Person, RedisServer, RunningServer, SocketClosed
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def redis_server(tmp_path):

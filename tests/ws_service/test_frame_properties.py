@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import Person, SocketClosed
 
+pytestmark = pytest.mark.slow
+
 MAX_FRAME_BYTES = 32 * 1024  # WS_MAX_FRAME_BYTES's default, which the test servers keep
 ERROR_CODES = {
     "invalid_frame",

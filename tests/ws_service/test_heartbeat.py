@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import Person, RunningServer
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def impatient_server(database_url, tmp_path_factory):
