@@ -6,7 +6,7 @@ import psycopg2
 import pytest
 import requests
 
-from tests.conftest import Person, RunningServer
+from tests.conftest import Person, RunningServer, eventually
 from tests.faults import CuttableProxy, postgres_address
 
 
@@ -54,8 +54,16 @@ def test_a_database_outage_gives_503_and_the_service_recovers_by_itself(server_b
 def test_connections_the_server_ended_while_idle_are_replaced_without_an_error(person, db_cursor, database_url):
     assert person.get("/auth/me").status_code == 200
     db_cursor.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'parley' AND datname = %s",
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'parley' AND datname = %s",
         (psycopg2.extensions.parse_dsn(database_url)["dbname"],),
     )
-    time.sleep(0.2)  # the backends take a moment to end
+    pids = [pid for (pid,) in db_cursor.fetchall()]
+    assert pids
+    db_cursor.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+
+    def ended():
+        db_cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,))
+        return db_cursor.fetchone()[0] == 0
+
+    eventually(ended, what="the terminated backends ending")
     assert [person.get(path).status_code for path in ("/auth/me", "/users/feed", "/auth/me")] == [200, 200, 200]

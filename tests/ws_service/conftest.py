@@ -1,9 +1,18 @@
 """Every ws_service test runs twice: through the all-in-one process (make run) and against
 ws_service under its own gunicorn gevent command line (the microservices layout)."""
 
+import re
+
 import pytest
+import requests
 
 from tests.conftest import GENEROUS_LIMITS, GunicornService, Person
+
+
+def long_polls_waiting(ws_base_url):
+    """How many HTTP long-polls the ws_service process at `ws_base_url` has waiting now."""
+    metrics = requests.get(f"{ws_base_url}/ws/metrics", timeout=10).text
+    return float(re.search(r"^parley_long_polls_waiting (\S+)$", metrics, re.M).group(1))
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from tests.conftest import GENEROUS_LIMITS, GunicornService, Person, RedisServer
+from tests.ws_service.conftest import long_polls_waiting
 
 PROCESSES = 3
 
@@ -103,16 +104,20 @@ def test_a_long_poll_on_one_process_wakes_on_a_send_through_another(base_url, ws
     room = writer.create_room()
     poller = same_person_on(writer, ws_processes[1])
     result = {}
-    thread = threading.Thread(
-        target=lambda: result.setdefault(
-            "events", poller.get(f"/ws/rooms/{room}/messages?after=0&wait=20").json()["events"]
-        )
-    )
+    waiting_before = long_polls_waiting(poller.ws_base_url)
+
+    def poll():
+        started = time.monotonic()
+        result["events"] = poller.get(f"/ws/rooms/{room}/messages?after=0&wait=20").json()["events"]
+        result["waited"] = time.monotonic() - started
+
+    thread = threading.Thread(target=poll)
     thread.start()
-    time.sleep(0.5)
+    wait_for(lambda: long_polls_waiting(poller.ws_base_url) > waiting_before)
     writer.post(f"/ws/rooms/{room}/messages", json={"content": "across"})
     thread.join(timeout=25)
     assert [e["content"] for e in result["events"]] == ["across"]
+    assert result["waited"] < 5, "the poll ran out its wait: the event from the other process did not wake it"
 
 
 def test_the_broker_is_part_of_health(ws_processes):

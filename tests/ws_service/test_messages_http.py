@@ -1,12 +1,12 @@
 """History, the long-poll and sending over HTTP, for clients without a WebSocket."""
 
-import re
 import threading
 import time
 
 import pytest
 
 from tests.conftest import eventually
+from tests.ws_service.conftest import long_polls_waiting
 
 # The longest wait the API allows: a poll nothing wakes would take all of it.
 LONG_POLL_SECONDS = 30
@@ -39,17 +39,12 @@ def test_an_http_send_reaches_websocket_clients(person, new_person):
     assert socket.stored_events(1)[0] == sent.json()
 
 
-def long_polls_waiting(person):
-    metrics = person.get("/ws/metrics").text
-    return float(re.search(r"^parley_long_polls_waiting (\S+)$", metrics, re.M).group(1))
-
-
 def test_the_long_poll_is_woken_by_a_new_event(person, new_person):
     writer = new_person().register().login()
     room = person.create_room()
     writer.post(f"/ws/rooms/{room}/members")
     result = {}
-    waiting_before = long_polls_waiting(person)
+    waiting_before = long_polls_waiting(person.ws_base_url)
 
     def poll():
         started = time.monotonic()
@@ -58,7 +53,7 @@ def test_the_long_poll_is_woken_by_a_new_event(person, new_person):
 
     poller = threading.Thread(target=poll)
     poller.start()
-    eventually(lambda: long_polls_waiting(person) > waiting_before, what="the long-poll waiting")
+    eventually(lambda: long_polls_waiting(person.ws_base_url) > waiting_before, what="the long-poll waiting")
     assert poller.is_alive(), "the long-poll answered before there was anything to answer"
     writer.post(f"/ws/rooms/{room}/messages", json={"content": "wake up"})
     poller.join(timeout=LONG_POLL_SECONDS + 5)
