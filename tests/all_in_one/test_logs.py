@@ -3,13 +3,11 @@ its request id, and never a password, a token or a cookie. Apart from them, on s
 person who started it where Parley is."""
 
 import json
-import subprocess
-import sys
 import uuid
 
 import requests
 
-from tests.conftest import REPO, Person, RunningServer, assert_no_secret_in, eventually
+from tests.conftest import Person, RunningServer, assert_no_secret_in, eventually
 
 
 def test_each_request_is_one_json_line_with_its_id_and_no_secret(server):
@@ -53,16 +51,3 @@ def test_with_log_format_text_the_lines_are_plain(database_url, tmp_path):
         assert f"request_id={request_id}" in line and "path=/me" in line and "status=401" in line
     finally:
         server.stop()
-
-
-def test_an_unknown_log_format_is_refused(database_url):
-    result = subprocess.run(
-        [sys.executable, "-m", "all_in_one"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "LOG_FORMAT": "xml", "DATABASE_URL": database_url},
-    )
-    assert result.returncode != 0
-    assert "LOG_FORMAT must be one of json, text" in result.stderr

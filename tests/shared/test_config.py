@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from shared.config import DEVELOPMENT_JWT_SECRET, Config, UnsafeConfiguration
+from shared.config import DEVELOPMENT_JWT_SECRET, Config, UnsafeConfiguration, log_format_from_env
 from tests.conftest import REPO
 
 STRONG_SECRET = "k" * 32
@@ -81,6 +81,13 @@ def test_previous_secrets_are_a_comma_separated_list():
 def test_a_non_numeric_setting_is_refused():
     with pytest.raises(UnsafeConfiguration, match="PORT must be an integer"):
         Config.from_env({"PORT": "eighty"})
+
+
+def test_the_log_format_is_json_or_text():
+    assert log_format_from_env({}) == "json"
+    assert log_format_from_env({"LOG_FORMAT": "Text"}) == "text"
+    with pytest.raises(UnsafeConfiguration, match="LOG_FORMAT must be one of json, text"):
+        log_format_from_env({"LOG_FORMAT": "xml"})
 
 
 def test_the_process_refuses_to_start_in_production_with_the_default_secret():
