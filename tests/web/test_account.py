@@ -18,30 +18,30 @@ def fill_credentials(page, username, password):
 
 def test_register_log_out_and_log_in_again(page_at):
     page = page_at()
-    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    expect(page.get_by_role("button", name="Log out", exact=True)).to_be_hidden()
     name = f"web_{uuid.uuid4().hex[:8]}"
     screenshot(page, "login")
     fill_credentials(page, name, "a good password")
-    page.get_by_role("button", name="Register").click()
+    page.get_by_role("button", name="Register", exact=True).click()
     expect(page.get_by_text(f"Logged in as {name}")).to_be_visible()
-    expect(page.get_by_role("button", name="Log in")).to_be_hidden()
+    expect(page.get_by_role("button", name="Log in", exact=True)).to_be_hidden()
     screenshot(page, "logged-in")
 
     page.reload()  # the HttpOnly cookie carries the session across a reload
     expect(page.get_by_text(f"Logged in as {name}")).to_be_visible()
 
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("button", name="Log in")).to_be_visible()
-    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    page.get_by_role("button", name="Log out", exact=True).click()
+    expect(page.get_by_role("button", name="Log in", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Log out", exact=True)).to_be_hidden()
     fill_credentials(page, name, "a good password")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.get_by_text(f"Logged in as {name}")).to_be_visible()
 
 
 def test_the_token_is_never_where_a_script_can_read_it(page_at):
     page = page_at()
     fill_credentials(page, f"web_{uuid.uuid4().hex[:8]}", "a good password")
-    page.get_by_role("button", name="Register").click()
+    page.get_by_role("button", name="Register", exact=True).click()
     expect(page.get_by_text("Logged in as")).to_be_visible()
     assert "parley_token" not in page.evaluate("document.cookie")
     assert page.evaluate("Object.keys(localStorage).length + Object.keys(sessionStorage).length") == 0
@@ -53,10 +53,10 @@ def test_errors_are_shown_in_plain_words(page_at, new_person):
     taken = new_person().register()
     page = page_at()
     fill_credentials(page, taken.username, "another password")
-    page.get_by_role("button", name="Register").click()
+    page.get_by_role("button", name="Register", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("That username is taken. Try another.")
     fill_credentials(page, taken.username, "not the password")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
     screenshot(page, "login-error")
 
@@ -64,7 +64,7 @@ def test_errors_are_shown_in_plain_words(page_at, new_person):
 def test_the_page_fits_a_phone(page_at):
     page = page_at(width=390, height=844)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    expect(page.get_by_role("button", name="Register")).to_be_visible()
+    expect(page.get_by_role("button", name="Register", exact=True)).to_be_visible()
     screenshot(page, "login-phone")
 
 
@@ -72,9 +72,9 @@ def test_a_session_ended_elsewhere_takes_the_page_back_to_the_login_form(page_at
     person = new_person().register()
     page = page_at()
     fill_credentials(page, person.username, person.password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.get_by_label("Room name").fill(f"Alone {uuid.uuid4().hex[:6]}")
-    page.get_by_role("button", name="Create room").click()
+    page.get_by_role("button", name="Create room", exact=True).click()
     expect(page.get_by_text("Connected")).to_be_visible()
 
     # The same session ended from another place (another tab, a stolen token revoked by logout).
@@ -83,5 +83,5 @@ def test_a_session_ended_elsewhere_takes_the_page_back_to_the_login_form(page_at
     expect(page.get_by_role("alert")).to_have_text(
         "You were logged out. Log in again.", timeout=(2 * SWEEP_SECONDS + 5) * 1000
     )
-    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Log in", exact=True)).to_be_visible()
     expect(page.get_by_text("Reconnecting…")).to_have_count(0)

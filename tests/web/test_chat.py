@@ -14,13 +14,13 @@ pytestmark = pytest.mark.browser
 def log_in(page, person):
     page.get_by_label("Username").fill(person.username)
     page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.get_by_text(f"Logged in as {person.username}")).to_be_visible()
 
 
 def send(page, text):
     page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
 
 
 def messages(page):
@@ -33,7 +33,7 @@ def test_two_people_create_join_and_talk_both_ways(page_at, base_url):
     ada_page = page_at()
     log_in(ada_page, ada)
     ada_page.get_by_label("Room name").fill(room_name)
-    ada_page.get_by_role("button", name="Create room").click()
+    ada_page.get_by_role("button", name="Create room", exact=True).click()
     expect(ada_page.get_by_text("Connected")).to_be_visible()
 
     bob_page = page_at(width=390, height=844)
@@ -69,7 +69,7 @@ def test_a_message_is_shown_as_text_never_as_html(page_at, base_url):
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     log_in(page, ada)
     page.get_by_label("Room name").fill(f"Probe {uuid.uuid4().hex[:6]}")
-    page.get_by_role("button", name="Create room").click()
+    page.get_by_role("button", name="Create room", exact=True).click()
     expect(page.get_by_text("Connected")).to_be_visible()
     probe = "<img src=x onerror=alert(1)>"
     send(page, probe)
@@ -115,7 +115,7 @@ def open_new_room(page, name, private=False):
     page.get_by_label("Room name").fill(name)
     if private:
         page.get_by_label("Private").check()
-    page.get_by_role("button", name="Create room").click()
+    page.get_by_role("button", name="Create room", exact=True).click()
     expect(page.get_by_text("Connected")).to_be_visible()
 
 
@@ -132,13 +132,13 @@ def test_edit_and_delete_your_own_messages(page_at, base_url):
     bob.post(f"/ws/rooms/{room_id}/members")
     bob.post(f"/ws/rooms/{room_id}/messages", json={"content": "not yours to edit"})
     expect(messages(page)).to_have_count(3)
-    expect(messages(page).nth(2).get_by_role("button", name="Edit")).to_have_count(0)
+    expect(messages(page).nth(2).get_by_role("button", name="Edit", exact=True)).to_have_count(0)
 
-    messages(page).nth(0).get_by_role("button", name="Edit").click()
+    messages(page).nth(0).get_by_role("button", name="Edit", exact=True).click()
     page.get_by_label("New wording").fill("typo fixed")
-    page.get_by_role("button", name="Save").click()
+    messages(page).nth(0).get_by_role("button", name="Save", exact=True).click()
     expect(messages(page).nth(0).locator(".content")).to_have_text("typo fixed")
-    messages(page).nth(1).get_by_role("button", name="Delete").click()
+    messages(page).nth(1).get_by_role("button", name="Delete", exact=True).click()
     expect(messages(page)).to_have_count(2)
     history = [e["type"] for e in bob.get(f"/ws/rooms/{room_id}/messages").json()["events"]]
     assert history == ["message", "message", "message", "message_edited", "message_deleted"]
@@ -155,10 +155,10 @@ def test_scroll_back_loads_older_messages(page_at, base_url):
     page.get_by_role("button", name=room_name).click()
     expect(messages(page)).to_have_count(200)
     expect(messages(page).first).to_contain_text("line 30")
-    page.get_by_role("button", name="Load older messages").click()
+    page.get_by_role("button", name="Load older messages", exact=True).click()
     expect(messages(page)).to_have_count(230)
     expect(messages(page).first).to_contain_text("line 0")
-    expect(page.get_by_role("button", name="Load older messages")).to_be_hidden()
+    expect(page.get_by_role("button", name="Load older messages", exact=True)).to_be_hidden()
 
 
 def test_the_owner_adds_someone_to_a_private_room(page_at, base_url):
@@ -171,10 +171,10 @@ def test_the_owner_adds_someone_to_a_private_room(page_at, base_url):
     log_in(bob_page, bob)
     expect(bob_page.get_by_role("button", name=room_name)).to_have_count(0)
     ada_page.get_by_label("Add person").fill("nobody_by_this_name")
-    ada_page.get_by_role("button", name="Add to room").click()
+    ada_page.get_by_role("button", name="Add to room", exact=True).click()
     expect(ada_page.get_by_role("alert")).to_have_text("There is no one by that name.")
     ada_page.get_by_label("Add person").fill(bob.username)
-    ada_page.get_by_role("button", name="Add to room").click()
+    ada_page.get_by_role("button", name="Add to room", exact=True).click()
     expect(ada_page.get_by_role("alert")).to_contain_text(f"{bob.username} can now join")
     bob_page.reload()
     bob_page.get_by_role("button", name=room_name).click()
@@ -188,7 +188,7 @@ def test_leaving_a_room(page_at, base_url):
     room_name = f"Brief {uuid.uuid4().hex[:6]}"
     open_new_room(page, room_name)
     room_id = next(r["id"] for r in bob.get("/ws/getRooms").json()["rooms"] if r["name"] == room_name)
-    page.get_by_role("button", name="Leave room").click()
+    page.get_by_role("button", name="Leave room", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text(f"You left {room_name}.")
     expect(page.get_by_role("region", name="Conversation")).to_be_hidden()
     bob.post(f"/ws/rooms/{room_id}/members")

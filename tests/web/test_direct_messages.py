@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def open_profile(page, person):
-    page.get_by_role("button", name="People").click()
+    page.get_by_role("button", name="People", exact=True).click()
     page.get_by_label("Search people").fill(person.username)
     page.get_by_role("button", name="Search", exact=True).click()
     page.get_by_role("list", name="Search results").get_by_role("button", name=person.username).click()
@@ -46,7 +46,7 @@ def test_a_dm_from_a_profile_shows_up_unread_with_a_divider_and_typing(page_at, 
 
     bob_page.get_by_label("Message").press_sequentially("yes", delay=50)
     expect(ada_page.get_by_text(f"{bob.username} is typing…")).to_be_visible()
-    bob_page.get_by_role("button", name="Send").click()
+    bob_page.get_by_role("button", name="Send", exact=True).click()
     expect(messages(ada_page).filter(has_text="yes")).to_have_count(1)
     expect(ada_page.get_by_text(f"{bob.username} is typing…")).to_be_hidden()
 
@@ -66,7 +66,7 @@ def test_a_block_from_a_profile_stops_the_dm_in_plain_words(page_at, base_url):
     open_profile(page, bob)
     page.get_by_role("button", name="Block", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text(f"You block {bob.username}: neither of you can message the other.")
-    expect(page.get_by_role("button", name="Unblock")).to_be_visible()
+    expect(page.get_by_role("button", name="Unblock", exact=True)).to_be_visible()
     page.get_by_role("button", name="Message", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("One of you has blocked the other: you cannot message each other.")
 
@@ -75,10 +75,10 @@ def test_only_people_i_follow_may_message_me_is_a_setting(page_at, base_url):
     ada = Person(base_url).register().login()
     page = page_at()
     log_in(page, ada)
-    page.get_by_role("button", name="People").click()
+    page.get_by_role("button", name="People", exact=True).click()
     page.get_by_label("Only people I follow may write to me").check()
     expect(page.get_by_role("alert")).to_have_text("Only people you follow can write to you now.")
     assert ada.get("/users/me/settings").json()["dms_from"] == "following"
     page.reload()
-    page.get_by_role("button", name="People").click()
+    page.get_by_role("button", name="People", exact=True).click()
     expect(page.get_by_label("Only people I follow may write to me")).to_be_checked()

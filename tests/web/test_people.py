@@ -19,7 +19,7 @@ def test_search_follow_post_and_read_the_feed(page_at, base_url):
     writer.post("/users/posts", json={"content": "<b>bold?</b> a first post"})
     page = page_at()
     log_in(page, ada)
-    page.get_by_role("button", name="People").click()
+    page.get_by_role("button", name="People", exact=True).click()
 
     page.get_by_label("Search people").fill(f"writer_{tag}")
     page.get_by_role("button", name="Search", exact=True).click()
@@ -32,10 +32,10 @@ def test_search_follow_post_and_read_the_feed(page_at, base_url):
     screenshot(page, "people")
 
     page.get_by_label("Post", exact=True).fill("hello from ada")
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Posted.")
     assert writer.get(f"/users/{ada.id}/posts").json()["posts"][0]["content"] == "hello from ada"
 
-    page.get_by_role("button", name="Unfollow").click()
+    page.get_by_role("button", name="Unfollow", exact=True).click()
     expect(page.locator("#profile-counts")).to_have_text("0 followers · 0 following")
     expect(page.get_by_role("list", name="Feed").locator("li")).to_have_count(0)

@@ -33,10 +33,10 @@ def test_the_readme_shows_the_current_client(browser, scene_server):
 
     desktop = open_page(ada, "chat-desktop", 1280, 800)
     desktop.get_by_label("Room name").fill("Tea")
-    desktop.get_by_role("button", name="Create room").click()
+    desktop.get_by_role("button", name="Create room", exact=True).click()
     expect(desktop.get_by_text("Connected")).to_be_visible()
     phone = open_page(bob, "chat-phone", 390, 844)
-    phone.get_by_role("button", name="Tea").click()
+    phone.get_by_role("button", name="Tea", exact=True).click()
     expect(phone.get_by_text("Connected")).to_be_visible()
     expect(desktop.get_by_role("list", name="Online")).to_contain_text("bob")
     expect(phone.get_by_role("list", name="Online")).to_contain_text("ada")
