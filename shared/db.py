@@ -14,6 +14,7 @@ from collections import deque
 from contextlib import contextmanager, suppress
 from typing import ClassVar
 
+import gevent.monkey
 import psycopg2
 import psycopg2.extras
 from flask import current_app
@@ -150,8 +151,7 @@ class ConnectionPool:
         is fine has nothing to say until asked."""
         while self._idle:
             conn = self._idle.pop()
-            readable, _, _ = select.select([conn], [], [], 0)
-            if not readable and not conn.closed:
+            if not conn.closed and not _has_input(conn.fileno()):
                 return conn
             self._discard(conn)
         return None
@@ -178,6 +178,18 @@ class ConnectionPool:
         if conn is not None and not conn.closed:
             with suppress(*CONNECTION_ERRORS):
                 conn.close()
+
+
+# poll(), not select(): select() refuses descriptors from 1,024 up, which a process holding
+# thousands of sockets hands its new connections. The original, not gevent's: a zero timeout never
+# waits, so there is nothing to cooperate on.
+_poll = gevent.monkey.get_original("select", "poll")
+
+
+def _has_input(fd):
+    poller = _poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def init_app(app, config):

@@ -9,6 +9,7 @@ request, so a logout takes effect in every service at once.
 
 import functools
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -20,8 +21,11 @@ from flask import Response, current_app, g, request
 from shared import db, storage
 from shared.config import Config
 from shared.errors import Unauthorized
+from shared.validation import MAX_ID
 
 ALGORITHM = "HS256"
+SUBJECT = re.compile(r"[1-9][0-9]{0,18}")  # a user id, a positive bigint
+TOKEN_ID = re.compile(r"[!-~]{1,64}")  # visible ASCII; ours are 32 hex digits
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -69,13 +73,18 @@ def decode_token(config: Config, token: str) -> dict[str, Any]:
             algorithms=[ALGORITHM],
             options={"require": ["sub", "jti", "iat", "exp"]},
         )
-        claims["user_id"] = int(claims["sub"])
     except jwt.ExpiredSignatureError:
         raise Unauthorized("The access token has expired; log in again.", code="token_expired") from None
     except (jwt.InvalidTokenError, ValueError, TypeError):
         raise Unauthorized("The access token is not valid.", code="invalid_token") from None
-    if not isinstance(claims["jti"], str):
+    # Signed by us, so issued by us, unless the key leaked: still, what reaches the database and the
+    # logs is what we would have issued, never a number past bigint or a control character.
+    subject, token_id = claims["sub"], claims["jti"]
+    if not (isinstance(subject, str) and SUBJECT.fullmatch(subject) and int(subject) <= MAX_ID):
         raise Unauthorized("The access token is not valid.", code="invalid_token")
+    if not (isinstance(token_id, str) and TOKEN_ID.fullmatch(token_id)):
+        raise Unauthorized("The access token is not valid.", code="invalid_token")
+    claims["user_id"] = int(subject)
     return claims
 
 

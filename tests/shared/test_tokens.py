@@ -48,6 +48,15 @@ def forged_tokens(config, user_id):
         "no-exp": jwt.encode({k: v for k, v in claims.items() if k != "exp"}, config.jwt_secret, algorithm="HS256"),
         "no-jti": jwt.encode({k: v for k, v in claims.items() if k != "jti"}, config.jwt_secret, algorithm="HS256"),
         "sub-not-a-number": jwt.encode({**claims, "sub": "admin"}, config.jwt_secret, algorithm="HS256"),
+        # Signed with our key, but nothing we would issue (issue 15: these were 500s).
+        "sub-past-bigint": jwt.encode({**claims, "sub": str(2**63)}, config.jwt_secret, algorithm="HS256"),
+        "sub-zero": jwt.encode({**claims, "sub": "0"}, config.jwt_secret, algorithm="HS256"),
+        "sub-negative": jwt.encode({**claims, "sub": "-1"}, config.jwt_secret, algorithm="HS256"),
+        "sub-padded": jwt.encode({**claims, "sub": f" {user_id}"}, config.jwt_secret, algorithm="HS256"),
+        "jti-with-nul": jwt.encode({**claims, "jti": "a\u0000b"}, config.jwt_secret, algorithm="HS256"),
+        "jti-with-newline": jwt.encode({**claims, "jti": "a\nb"}, config.jwt_secret, algorithm="HS256"),
+        "jti-too-long": jwt.encode({**claims, "jti": "j" * 65}, config.jwt_secret, algorithm="HS256"),
+        "jti-not-a-string": jwt.encode({**claims, "jti": 7}, config.jwt_secret, algorithm="HS256"),
         "not-a-jwt": "hello.world",
     }
 
@@ -64,6 +73,14 @@ def forged_tokens(config, user_id):
         "no-exp",
         "no-jti",
         "sub-not-a-number",
+        "sub-past-bigint",
+        "sub-zero",
+        "sub-negative",
+        "sub-padded",
+        "jti-with-nul",
+        "jti-with-newline",
+        "jti-too-long",
+        "jti-not-a-string",
         "not-a-jwt",
     ],
 )
