@@ -4,6 +4,7 @@ through `make stack`'s own launcher, and the peer baselines."""
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -18,8 +19,11 @@ from psycopg2 import sql
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_CORE = 0
+# One signing key for the run: Parley's services and the HTTP peer check the same tokens.
+SECRET = secrets.token_urlsafe(48)
 # Limits meant for people, lifted: the benchmark is one account sending as fast as it can.
 UNLIMITED = {
+    "JWT_SECRET": SECRET,
     "MESSAGE_RATE_PER_SECOND": "1000000",
     "MESSAGE_BURST": "1000000",
     "WS_CONNECTIONS_PER_USER": "100000",
@@ -295,7 +299,7 @@ class PeerHttp(Server):
 
     def __init__(self):
         self.port = free_port()
-        super().__init__([gunicorn("bench.peer_http:app", self.port)])
+        super().__init__([gunicorn("bench.peer_http:app", self.port)], {**os.environ, "JWT_SECRET": SECRET})
         self.http = f"http://127.0.0.1:{self.port}"
         wait_for_port(self.port, "the peer HTTP server")
 

@@ -1,10 +1,15 @@
 """Every setting Parley reads, taken from environment variables in this one place."""
 
+import contextlib
 import os
+import secrets
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
-DEVELOPMENT_JWT_SECRET = "parley-development-secret-do-not-use-in-production"
 MIN_PRODUCTION_SECRET_BYTES = 32
+# Where development keeps the secret it made itself, inside PARLEY_DATA_DIR.
+JWT_SECRET_FILE = "jwt-secret"
 # bcrypt's cost: 12 takes about 250 ms of a core per hash here; tests may go lower, production may not.
 MIN_PRODUCTION_BCRYPT_ROUNDS = 12
 BCRYPT_ROUNDS_RANGE = range(4, 32)  # what bcrypt itself accepts
@@ -47,7 +52,7 @@ class Config:
     env: str = "development"
     database_url: str | None = None
     redis_url: str | None = None
-    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    jwt_secret: str = ""  # from_env() always sets one; an empty one is refused
     # Keys rotated out: tokens they signed stay valid until they expire, so a rotation logs no one out.
     jwt_previous_secrets: tuple = ()
     token_ttl_seconds: int = 24 * 3600
@@ -89,11 +94,13 @@ class Config:
     def from_env(cls, environ=None):
         environ = os.environ if environ is None else environ
         env = environ.get("PARLEY_ENV", "development")
+        data_dir = environ.get("PARLEY_DATA_DIR") or cls.data_dir
+        jwt_secret = environ.get("JWT_SECRET") or ("" if env == "production" else development_secret(data_dir))
         config = cls(
             env=env,
             database_url=environ.get("DATABASE_URL") or None,
             redis_url=environ.get("REDIS_URL") or None,
-            jwt_secret=environ.get("JWT_SECRET") or DEVELOPMENT_JWT_SECRET,
+            jwt_secret=jwt_secret,
             jwt_previous_secrets=tuple(s for s in environ.get("JWT_PREVIOUS_SECRETS", "").split(",") if s),
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
             cookie_secure=_bool(environ, "COOKIE_SECURE", env == "production"),
@@ -117,7 +124,7 @@ class Config:
             presence_ttl_seconds=_float(environ, "PRESENCE_TTL_SECONDS", cls.presence_ttl_seconds),
             host=environ.get("HOST") or cls.host,
             port=_int(environ, "PORT", cls.port),
-            data_dir=environ.get("PARLEY_DATA_DIR") or cls.data_dir,
+            data_dir=data_dir,
         )
         config.check_safe()
         return config
@@ -127,22 +134,39 @@ class Config:
         or guess, or with passwords hashed cheaply."""
         if self.bcrypt_rounds not in BCRYPT_ROUNDS_RANGE:
             raise UnsafeConfiguration(f"BCRYPT_ROUNDS must be from 4 to 31, got {self.bcrypt_rounds}")
+        if not self.jwt_secret:
+            raise UnsafeConfiguration("JWT_SECRET must be set" + (" in production" if self.production else ""))
         if not self.production:
             return
         if self.bcrypt_rounds < MIN_PRODUCTION_BCRYPT_ROUNDS:
             raise UnsafeConfiguration(f"BCRYPT_ROUNDS must be at least {MIN_PRODUCTION_BCRYPT_ROUNDS} in production")
-        if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
-            raise UnsafeConfiguration("JWT_SECRET must be set in production")
         if len(self.jwt_secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
             raise UnsafeConfiguration(f"JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production")
         for previous in self.jwt_previous_secrets:
-            if previous == DEVELOPMENT_JWT_SECRET or len(previous.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+            if len(previous.encode()) < MIN_PRODUCTION_SECRET_BYTES:
                 raise UnsafeConfiguration(
-                    f"each of JWT_PREVIOUS_SECRETS must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
-                    " in production, and not the development secret"
+                    f"each of JWT_PREVIOUS_SECRETS must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
                 )
         if not self.database_url:
             raise UnsafeConfiguration("DATABASE_URL must be set in production")
+
+
+def development_secret(data_dir):
+    """The key development signs with when JWT_SECRET is not set: made at random on the first start,
+    kept in the data folder (readable by its owner only) and read on every start after, by every
+    process sharing the folder. No key is written in the source, so none can be read there."""
+    path = Path(data_dir) / JWT_SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under another name, then linked into place: a process starting at the same
+        # moment (make stack starts several) reads either no file or a complete one, and one secret wins.
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".jwt-secret-") as draft:
+            draft.write(secrets.token_urlsafe(48))
+            draft.flush()
+            os.chmod(draft.name, 0o600)
+            with contextlib.suppress(FileExistsError):  # another process's is in place: it wins
+                os.link(draft.name, path)
+    return path.read_text().strip()
 
 
 def log_format_from_env(environ=None):

@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -206,18 +207,20 @@ def db_cursor(database_url):
 
 @pytest.fixture(scope="session")
 def config(database_url):
-    return Config(database_url=database_url)
+    return Config(database_url=database_url, jwt_secret=TEST_SERVER_SETTINGS["JWT_SECRET"])
 
 
 # The suite registers hundreds of people from one address into databases its servers share; the
 # login and registration limits are tested on servers of their own (tests/auth_service/test_limits.py).
 # bcrypt at its cheapest, since each of those people costs two hashes; the production cost is
 # tested by the tests about hashing (tests/auth_service/test_passwords.py).
+# One signing key for the run, shared by its servers and the tests that make tokens themselves.
 TEST_SERVER_SETTINGS = {
     "LOGIN_ATTEMPTS_PER_ADDRESS": "0",
     "LOGIN_FAILURES_PER_USERNAME": "0",
     "REGISTRATIONS_PER_ADDRESS": "0",
     "BCRYPT_ROUNDS": "4",
+    "JWT_SECRET": secrets.token_urlsafe(48),
 }
 
 

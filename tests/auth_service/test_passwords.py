@@ -44,4 +44,4 @@ def test_production_refuses_a_cost_below_12():
 @pytest.mark.parametrize("rounds", ["3", "32"])
 def test_a_cost_bcrypt_cannot_use_is_refused_anywhere(rounds):
     with pytest.raises(UnsafeConfiguration, match="BCRYPT_ROUNDS must be from 4 to 31"):
-        Config.from_env({"BCRYPT_ROUNDS": rounds})
+        Config.from_env({"JWT_SECRET": "k" * 32, "BCRYPT_ROUNDS": rounds})
