@@ -205,6 +205,8 @@ def do_join_room(room_id, user_id):
 def do_add_member(room_id, owner_id, new_member_id):
     with db.transaction() as cursor:
         room = _owned_room(cursor, room_id, owner_id)
+        if storage.blocked_between(cursor, owner_id, new_member_id):
+            raise Blocked()  # or a blocked person could pull the one who blocked them into a room
         storage.insert_member(cursor, room_id, new_member_id)
     return _public_room(room)
 

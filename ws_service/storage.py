@@ -187,6 +187,18 @@ def mentions_of(cursor, user_id, after_id, limit):
     return cursor.fetchall()[::-1]
 
 
+def blocked_between(cursor, user_id, other_id):
+    """Whether either of the two blocks the other."""
+    cursor.execute(
+        """
+        SELECT EXISTS (SELECT 1 FROM blocks
+                        WHERE (blocker_id, blocked_id) IN ((%(user_id)s, %(other_id)s), (%(other_id)s, %(user_id)s)))
+        """,
+        {"user_id": user_id, "other_id": other_id},
+    )
+    return cursor.fetchone()["exists"]
+
+
 def insert_member(cursor, room_id, user_id):
     try:
         cursor.execute(
@@ -323,10 +335,13 @@ _STORE_MESSAGE_SQL = """
     """
 _MENTIONS_CTE = """
     ), mention AS (
-        -- Those it names as @username, other than its author; in a private room, members only.
+        -- Those it names as @username, other than its author and anyone with a block between them
+        -- and the author; in a private room, members only.
         INSERT INTO mentions (user_id, message_id)
         SELECT u.id, message.id FROM message JOIN users u ON lower(u.username) = ANY (%(mentioned)s)
          WHERE u.id <> message.user_id
+           AND NOT EXISTS (SELECT 1 FROM blocks b
+                            WHERE (b.blocker_id, b.blocked_id) IN ((u.id, message.user_id), (message.user_id, u.id)))
            AND (NOT (SELECT private FROM rooms WHERE id = %(room_id)s)
                 OR EXISTS (SELECT 1 FROM room_members WHERE room_id = %(room_id)s AND user_id = u.id))
 """
