@@ -15,6 +15,7 @@ per frame.
 import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import gevent
@@ -38,12 +39,22 @@ _CLOSE = object()
 _PARK = object()
 
 
+class WriteTimedOut(OSError):
+    """The peer took none of a write for the whole write deadline: it has stopped reading."""
+
+
 class SerialisedSocket:
     """The socket under simple-websocket, with whole writes one at a time: its heartbeat greenlet
-    and our writer both send, and a frame must never be cut into by another or sent in part."""
+    and our writer both send, and a frame must never be cut into by another or sent in part.
 
-    def __init__(self, sock: gevent.socket.socket) -> None:
+    Every write has a deadline. A peer that stops reading would otherwise hold a write, and the
+    semaphore with it, for ever: its heartbeat could not go out, nor a close. Past the deadline the
+    socket is cut off (no close frame: the peer reads nothing, and a frame may be half written), which
+    ends its reader, and the client reconnects with after= as after a 1013."""
+
+    def __init__(self, sock: gevent.socket.socket, write_timeout: float) -> None:
         self._sock = sock
+        self._write_timeout = write_timeout
         # A semaphore, not a lock: a frame written in part is finished, and the socket let go, by
         # another greenlet than the one that began it.
         self._lock = gevent.lock.Semaphore()
@@ -54,9 +65,25 @@ class SerialisedSocket:
             self._closer.join(timeout=timeout)
 
     def send(self, data: bytes) -> int:
-        with self._lock:
+        with self._deadline(), self._lock:
             self._write_whole(memoryview(data))
         return len(data)
+
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        timed_out = WriteTimedOut(f"the peer read nothing for {self._write_timeout} s")
+        try:
+            with gevent.Timeout(self._write_timeout, timed_out):
+                yield
+        except WriteTimedOut as error:
+            if error is timed_out:
+                log.info("cut off a socket that stopped reading: %s", error)
+                self._cut_off()
+            raise
+
+    def _cut_off(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
 
     def _write_whole(self, view: memoryview) -> None:
         while view:
@@ -81,9 +108,10 @@ class SerialisedSocket:
 
     def _finish_holding_the_lock(self, rest: memoryview) -> None:
         try:
-            self._write_whole(rest)
+            with self._deadline():
+                self._write_whole(rest)
         except OSError:
-            pass  # the peer is gone: the reader and the writer find out
+            pass  # the peer is gone (or cut off): the reader and the writer find out
         finally:
             self._lock.release()
 
@@ -116,6 +144,7 @@ class Connection:
         token_claims: dict[str, Any],
         outbox_size: int,
         fetch_events: FetchEvents,
+        write_timeout: float,
     ) -> None:
         self.ws = ws
         self.room_id = room_id
@@ -132,7 +161,7 @@ class Connection:
         self._writes_when_asked = 0
         self._written = Event()  # set once the close is sent, or the socket failed
         self._closing = False  # once set, nothing more is queued but the close
-        ws.sock = SerialisedSocket(ws.sock)
+        ws.sock = SerialisedSocket(ws.sock, write_timeout)
 
     # -- called by the hub and the reader; never blocks ------------------------------------------
 

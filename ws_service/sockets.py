@@ -57,7 +57,13 @@ def join_room(ws, room_id):
     config = current_app.config["PARLEY"]
     hub, broker = current_app.extensions["parley_hub"], current_app.extensions["parley_broker"]
     connection = Connection(
-        ws, room_id, g.user, g.token_claims, config.ws_outbox_frames, current_app.extensions["parley_fetch_events"]
+        ws,
+        room_id,
+        g.user,
+        g.token_claims,
+        config.ws_outbox_frames,
+        current_app.extensions["parley_fetch_events"],
+        config.ws_write_timeout_seconds,
     )
     # Subscribed, then registered, then the backlog read: each event lands in one of them.
     broker.follow(room_id)

@@ -3,8 +3,10 @@ whose writer was let go still gets every frame, in order, once. (A recording soc
 the network; the real one is exercised by every other test in this folder.)"""
 
 import json
+import socket
 
 import gevent
+import pytest
 
 from tests.ws_service.test_hub import text_of, until
 from ws_service.connection import Connection
@@ -13,14 +15,22 @@ from ws_service.frames import text_frame
 
 class RecordingSocket:
     """Takes whole writes, except that a write that may not wait (timeout 0) takes only
-    `take_at_once` bytes of it (None: all; 0: would block)."""
+    `take_at_once` bytes of it (None: all; 0: would block), and that once `stalled` a write that may
+    wait waits for ever, as for a peer that stopped reading."""
 
     def __init__(self):
         self.written = b""
         self.take_at_once = None
+        self.stalled = False
+        self.shut_down = None
+
+    def shutdown(self, how):
+        self.shut_down = how
 
     def send(self, data, flags=0, timeout=None):
         data = bytes(data)
+        if self.stalled and timeout != 0.0:
+            gevent.sleep(3600)
         if timeout == 0.0 and self.take_at_once is not None:
             if self.take_at_once == 0:
                 raise BlockingIOError()
@@ -56,12 +66,18 @@ def message(seq):
     return {"type": "message", "room_id": 1, "seq": seq}
 
 
-def live_connection():
+def live_connection(write_timeout=10):
     """A connection past its hello, with nothing to write, and the recording socket under it."""
     ws = RecordingWebSocket()
     recorder = ws.sock  # the connection wraps it
     connection = Connection(
-        ws, 1, {"id": 1, "username": "a"}, {"jti": "j", "exp": 2**31}, 10, fetch_events=lambda *args: []
+        ws,
+        1,
+        {"id": 1, "username": "a"},
+        {"jti": "j", "exp": 2**31},
+        10,
+        fetch_events=lambda *args: [],
+        write_timeout=write_timeout,
     )
     connection.start_writer({"type": "hello"}, 0, 0)
     until(lambda: connection._writer is None)  # a socket with nothing to write holds no writer
@@ -105,3 +121,14 @@ def test_a_frame_written_in_part_is_finished_before_any_other_and_nothing_is_cut
     connection.join(timeout=1)
     assert [frame.get("seq") for frame in recorder.frames] == [None, 1, 2, None]
     assert recorder.frames[-1]["type"] == "typing"
+
+
+def test_a_write_the_peer_takes_nothing_of_is_cut_off_at_its_deadline():
+    ws, recorder, connection = live_connection(write_timeout=0.05)
+    recorder.take_at_once = 0  # the socket's buffer is full: the writer has to wait
+    recorder.stalled = True  # and the peer never reads again
+    connection.deliver(text_frame(message(1)), 1)
+    until(lambda: recorder.shut_down == socket.SHUT_RDWR, timeout=1)
+    # The heartbeat (simple-websocket's ping) goes through the same socket: it is not held for ever either.
+    with pytest.raises(OSError):
+        ws.sock.send(b"\x89\x00")

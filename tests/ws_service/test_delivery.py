@@ -5,6 +5,7 @@ import threading
 import uuid
 
 import pytest
+import websocket
 
 from tests.conftest import Person, RunningServer
 
@@ -220,6 +221,51 @@ def test_a_client_that_never_reads_is_closed_with_1013_and_its_room_goes_on(serv
     assert sender.post(f"/ws/rooms/{room}/messages", json={"content": "still flowing"}).status_code == 201
     assert live.stored_events(1)[0]["content"] == "still flowing"
     assert stuck.close_code(timeout=30) == 1013
+
+
+@pytest.fixture
+def server_with_a_short_write_deadline(database_url, tmp_path):
+    server = RunningServer(
+        {
+            "DATABASE_URL": database_url,
+            "WS_WRITE_TIMEOUT_SECONDS": "1",
+            "MESSAGE_RATE_PER_SECOND": "100000",
+            "MESSAGE_BURST": "100000",
+        },
+        tmp_path / "server.log",
+    )
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_a_client_that_stops_reading_with_little_queued_is_cut_off_at_the_write_deadline(
+    server_with_a_short_write_deadline,
+):
+    """Its outbox (1,024 frames) never fills: what stops it is a write that waits past the deadline.
+    Without one, the stalled write held the socket (its heartbeat too) until the 1 h idle timeout."""
+    url = server_with_a_short_write_deadline.url
+    sender, reader, sleeper = (Person(url).register().login() for _ in range(3))
+    room = sender.create_room()
+    stuck = sleeper.connect(room, sockopt=((sockets.SOL_SOCKET, sockets.SO_RCVBUF, 4096),))
+    live = reader.connect(room)
+    big = "🙂" * 4000  # 16 KB a frame
+
+    def sleeper_connected():
+        return sleeper.id in [c["id"] for c in sender.get(f"/ws/getClients/{room}").json()["clients"]]
+
+    sent = 0
+    while sleeper_connected():
+        assert sent < 600, "the silent client was never cut off"  # 600 frames: fewer than its outbox holds
+        assert sender.post(f"/ws/rooms/{room}/messages", json={"content": big}).status_code == 201
+        live.stored_events(1)
+        sent += 1
+    assert sender.post(f"/ws/rooms/{room}/messages", json={"content": "still flowing"}).status_code == 201
+    assert live.stored_events(1)[0]["content"] == "still flowing"
+    # What it had taken is there to read, then the connection ends: no close frame could reach it.
+    with pytest.raises(websocket.WebSocketConnectionClosedException):
+        while True:
+            stuck.receive(timeout=10)
 
 
 def test_an_event_is_stored_before_anyone_receives_it(person, new_person, db_cursor):
