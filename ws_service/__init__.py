@@ -7,6 +7,7 @@ import signal
 
 from shared.service import create_service_app
 from ws_service import actions
+from ws_service.background import BackgroundLoops
 from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.hub import RoomHub
 from ws_service.limits import TokenBuckets
@@ -44,8 +45,10 @@ def create_app(config=None):
     app.extensions["parley_rate_limits"] = TokenBuckets(config.message_rate_per_second, config.message_burst)
     app.register_blueprint(rooms_bp)
     app.register_blueprint(sockets_bp)
-    hub.start(broker)
-    broker.start()
+    loops = BackgroundLoops()
+    app.extensions["parley_health_checks"]["background"] = loops.check
+    hub.start(broker, loops)
+    broker.start(loops)
     return app
 
 

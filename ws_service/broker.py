@@ -34,7 +34,7 @@ class InMemoryBroker:
     def __init__(self, hub):
         self._hub = hub
 
-    def start(self):
+    def start(self, loops):
         pass
 
     def publish(self, event):
@@ -74,9 +74,9 @@ class RedisBroker:
         self._presence_updates = Queue()
         self._local_presence = {}  # room_id -> users, as the hub last reported them
 
-    def start(self):
-        gevent.spawn(self._subscribe_forever)
-        gevent.spawn(self._keep_presence)
+    def start(self, loops):
+        loops.spawn("Redis subscriber", self._subscribe_forever)
+        loops.spawn("Redis presence", self._keep_presence)
 
     # -- publishing ------------------------------------------------------------------------------
 
@@ -165,11 +165,12 @@ class RedisBroker:
                 if confirmed is not None:
                     confirmed.set(True)
             elif message["type"] == "message":
-                envelope = json.loads(message["data"])
-                event = envelope["event"]
-                if "seq" not in event and envelope["origin"] == self._process_id:
-                    continue  # our own presence and typing: the hub told its sockets already
-                self._hub.broadcast(event)
+                event, origin = _opened(message["data"])
+                if event is None:
+                    log.warning("skipped a malformed payload on %s", message["channel"])
+                elif "seq" in event or origin != self._process_id:
+                    self._hub.broadcast(event)
+                # else our own presence or typing: the hub told its sockets already
 
     def _apply_commands(self, pubsub):
         while True:
@@ -264,6 +265,22 @@ class RedisBroker:
             self._redis.ping()
         except redis.RedisError:
             raise BrokerUnavailable() from None
+
+
+def _opened(payload):
+    """(event, origin) from a payload on a room's channel, or (None, None) for anything else: one
+    bad payload (anyone who can reach Redis can publish) must not end this process's listening."""
+    try:
+        envelope = json.loads(payload)
+        event, origin = envelope["event"], envelope["origin"]
+        room_id = event["room_id"]
+    except (ValueError, TypeError, KeyError):
+        return None, None
+    if not isinstance(event.get("type"), str) or not isinstance(room_id, int) or isinstance(room_id, bool):
+        return None, None
+    if "seq" in event and (not isinstance(event["seq"], int) or isinstance(event["seq"], bool)):
+        return None, None
+    return event, origin
 
 
 def _channel(room_id):

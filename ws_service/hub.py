@@ -18,6 +18,7 @@ import gevent.event
 from gevent.event import AsyncResult
 from gevent.queue import Queue
 
+from ws_service.background import BackgroundLoops
 from ws_service.events import presence_event
 from ws_service.frames import EventDict, text_frame
 
@@ -63,11 +64,11 @@ class RoomHub:
         self._presence: dict[int, tuple[dict[str, Any], ...]] = {}
         self._broker: InMemoryBroker | RedisBroker | None = None
 
-    def start(self, broker: "InMemoryBroker | RedisBroker") -> None:
+    def start(self, broker: "InMemoryBroker | RedisBroker", loops: BackgroundLoops) -> None:
         """Run the hub; `broker` hears of presence changes, for the other processes."""
         self._broker = broker
-        gevent.spawn(self._run)
-        gevent.spawn(self._sweep_now_and_then)
+        loops.spawn("hub", self._run)
+        loops.spawn("hub sweep", self._sweep_now_and_then)
 
     # -- the channels ---------------------------------------------------------------------------
 

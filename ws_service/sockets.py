@@ -4,6 +4,7 @@ Data flows socket -> this reader -> an action (store with the next seq) -> the h
 connection's writer -> socket.
 """
 
+import contextlib
 import logging
 import time
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ from flask_sock import Sock
 from shared.errors import ApiError, BadRequest, Forbidden
 from shared.tokens import authenticate, token_from_request
 from shared.validation import MAX_ID, int_arg, parse_json_object
-from ws_service import actions
+from ws_service import actions, frames
 from ws_service.connection import Connection
 from ws_service.routes import client_id, message_content, read_seq
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # A socket's typing frames reach the room at most this often; clients send one per keystroke.
 TYPING_INTERVAL_SECONDS = 2
+# The hub answers a registration at once unless it is stuck; a socket does not wait on it for ever.
+HUB_ANSWER_SECONDS = 10
 
 bp = Blueprint("sockets", __name__, url_prefix="/ws")
 sock = Sock()
@@ -67,12 +70,12 @@ def join_room(ws, room_id):
     )
     # Subscribed, then registered, then the backlog read: each event lands in one of them.
     broker.follow(room_id)
-    if not hub.register(connection).get():
-        broker.unfollow(room_id)
-        ws.send('{"type":"error","code":"too_many_connections","message":"You have too many open sockets."}')
-        ws.close(1008, "Too many connections")
-        return
+    registered = hub.register(connection)
     try:
+        if not registered.get(timeout=HUB_ANSWER_SECONDS):
+            ws.send('{"type":"error","code":"too_many_connections","message":"You have too many open sockets."}')
+            ws.close(1008, "Too many connections")
+            return
         # Read after registering: whatever is committed later reaches this connection live.
         last_seq = actions.current_last_seq(room_id)
         hello = {
@@ -85,10 +88,25 @@ def join_room(ws, room_id):
         after = last_seq if g.after_seq is None else min(g.after_seq, last_seq)
         connection.start_writer(hello, after, last_seq)
         _read_frames(ws, connection, config)
+    except Exception as error:
+        _fail_after_upgrade(ws, room_id, error)
     finally:
         hub.unregister(connection)
         broker.unfollow(room_id)
         connection.stop()
+
+
+def _fail_after_upgrade(ws, room_id, error):
+    """Past the 101 no HTTP answer can go out (flask-sock would write one into the WebSocket's
+    stream): the socket itself says what went wrong, in an error frame, and closes with 1011."""
+    if isinstance(error, ApiError):
+        code, message = error.code, error.message
+    else:
+        log.exception("socket of room %s failed", room_id)
+        code, message = "internal_error", "Something went wrong."
+    with contextlib.suppress(Exception):  # the client may be gone already
+        ws.send(frames.encode({"type": "error", "code": code, "message": message}))
+        ws.close(1011, message[:100])
 
 
 def _read_frames(ws, connection, config):

@@ -2,12 +2,14 @@
 PostgreSQL restarted. Each test ends by comparing every client's events with the stored history: nothing lost,
 nothing twice, the same order."""
 
+import json
 import signal
 import threading
 import time
 
 import psycopg2
 import pytest
+import redis
 import requests
 import websocket
 
@@ -225,3 +227,33 @@ def test_postgres_restarted_during_traffic_gives_503_meanwhile_and_loses_no_acce
         for process in processes:
             process.stop()
         gateway.stop()
+
+
+def test_a_malformed_payload_on_a_room_channel_is_skipped_and_delivery_goes_on(two_processes, redis_server, base_url):
+    sender = Person(base_url, ws_base_url=two_processes[0].url).register().login()
+    reader = Person(base_url, ws_base_url=two_processes[1].url).register().login()
+    room = sender.create_room()
+    listening = reader.connect(room)
+    channel = f"parley:room:{room}"
+    publisher = redis.Redis.from_url(redis_server.url)
+    for payload in (b"not json", b"[]", b'{"origin": "x"}', b'{"origin": "x", "event": 7}', b"\xff\xfe"):
+        assert publisher.publish(channel, payload) == 1  # the reader's process follows the room
+    sent = sender.post(f"/ws/rooms/{room}/messages", json={"content": "after the noise"})
+    assert sent.status_code == 201
+    assert listening.stored_events(1)[0] == sent.json()
+    for process in two_processes:
+        assert requests.get(f"{process.url}/healthz").status_code == 200
+
+
+def test_an_error_after_the_upgrade_is_an_error_frame_and_a_close_1011(two_processes, redis_server, base_url):
+    person = Person(base_url, ws_base_url=two_processes[0].url).register().login()
+    room = person.create_room()
+    redis_server.stop()  # the upgrade's checks need only PostgreSQL; the hello needs Redis
+    url = two_processes[0].url.replace("http://", "ws://") + f"/ws/joinRoom/{room}"
+    ws = websocket.create_connection(url, header=[f"Authorization: Bearer {person.token}"], timeout=15)
+    opcode, data = ws.recv_data()
+    assert opcode == websocket.ABNF.OPCODE_TEXT, data
+    assert json.loads(data)["code"] == "broker_unavailable"
+    opcode, data = ws.recv_data()
+    assert opcode == websocket.ABNF.OPCODE_CLOSE
+    assert int.from_bytes(data[:2], "big") == 1011

@@ -7,6 +7,7 @@ import time
 import gevent
 import pytest
 
+from ws_service.background import BackgroundLoops
 from ws_service.broker import InMemoryBroker
 from ws_service.frames import text_frame
 from ws_service.hub import GAP_WAIT_SECONDS, RoomHub
@@ -81,7 +82,7 @@ def hub(stored, revoked):
         return {jti for jti, _user_id in sessions if jti in revoked}
 
     running = RoomHub(fetch_events, max_connections_per_user=2, find_ended_sessions=find_ended_sessions)
-    running.start(InMemoryBroker(running))
+    running.start(InMemoryBroker(running), BackgroundLoops())
     return running
 
 
