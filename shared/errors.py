@@ -55,6 +55,10 @@ class PayloadTooLarge(ApiError):
     status, code, message = 413, "payload_too_large", "The request body is too large."
 
 
+class UnsupportedMediaType(ApiError):
+    status, code, message = 415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json."
+
+
 class Unprocessable(ApiError):
     status, code, message = 422, "unprocessable", "The request cannot be carried out."
 

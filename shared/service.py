@@ -61,10 +61,16 @@ def _openapi_document(package, path_prefixes):
     components = document.setdefault("components", {})
     for section, entries in common["components"].items():
         components.setdefault(section, {}).update(entries)
-    # The server refuses an overlong request line before any route sees it, whatever the route.
+    # The server refuses an overlong request line before any route sees it, whatever the route; a
+    # body that is not JSON wherever one is read; a cookie-authenticated change from another site.
     for item in document["paths"].values():
-        for operation in item.values():
-            operation["responses"].setdefault("414", {"$ref": "#/components/responses/UriTooLong"})
+        for method, operation in item.items():
+            responses = operation["responses"]
+            responses.setdefault("414", {"$ref": "#/components/responses/UriTooLong"})
+            if "requestBody" in operation:
+                responses.setdefault("415", {"$ref": "#/components/responses/UnsupportedMediaType"})
+            if method in ("post", "put", "patch", "delete") and {"cookie": []} in operation.get("security", []):
+                responses.setdefault("403", {"$ref": "#/components/responses/CrossSiteRequest"})
     return document
 
 

@@ -21,6 +21,7 @@ from flask import Response, current_app, g, request
 from shared import db, storage
 from shared.config import Config
 from shared.errors import Unauthorized
+from shared.origins import check_cookie_request
 from shared.validation import MAX_ID
 
 ALGORITHM = "HS256"
@@ -112,12 +113,14 @@ def authenticate(config: Config, token: str | None) -> tuple[dict[str, Any], dic
 
 
 def login_required(view: View) -> View:
-    """Set g.user and g.token_claims from the request's token, or answer 401."""
+    """Set g.user and g.token_claims from the request's token, or answer 401; refuse (403) a change
+    the session cookie authenticates that none of our pages asked for."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         config = current_app.config["PARLEY"]
         g.user, g.token_claims = authenticate(config, token_from_request(config))
+        check_cookie_request(config)
         return view(*args, **kwargs)
 
     return cast(View, wrapped)  # functools.wraps keeps the view's name and signature

@@ -6,11 +6,15 @@ import re
 from flask import request
 from werkzeug.routing import BaseConverter, ValidationError
 
-from shared.errors import BadRequest
+from shared.errors import BadRequest, UnsupportedMediaType
 
 
 def json_object():
-    """The request body as a dict; 400 if it is not a JSON object."""
+    """The request body as a dict: 415 unless it says it is JSON, 400 if it is not a JSON object.
+    A page on another site can make a browser post a form (text/plain, say) with our cookie, but not
+    one that says application/json without our leave (CORS)."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
     return parse_json_object(request.get_data(cache=True))
 
 

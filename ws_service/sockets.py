@@ -7,11 +7,11 @@ connection's writer -> socket.
 import contextlib
 import logging
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, request
 from flask_sock import Sock
 
+from shared import origins
 from shared.errors import ApiError, BadRequest, Forbidden
 from shared.tokens import authenticate, token_from_request
 from shared.validation import MAX_ID, int_arg, parse_json_object
@@ -37,9 +37,8 @@ class OriginNotAllowed(Forbidden):
 
 def _origin_allowed(config):
     origin = request.headers.get("Origin")
-    if origin is None:
-        return True  # not a browser: the Origin check protects browsers' cookies
-    return urlsplit(origin).netloc == request.host or origin in config.allowed_origins
+    # No Origin: not a browser, and the check protects browsers' cookies.
+    return origin is None or origins.allowed(config, origin)
 
 
 @bp.before_request

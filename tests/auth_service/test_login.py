@@ -82,6 +82,6 @@ def test_me_without_a_token_is_401(base_url):
 
 
 def test_login_with_a_malformed_body_is_400(base_url):
-    response = requests.post(f"{base_url}/auth/login", data="{nope")
+    response = requests.post(f"{base_url}/auth/login", data="{nope", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_json"
