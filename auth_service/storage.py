@@ -78,5 +78,39 @@ def attempts_so_far(cursor, key):
     return cursor.fetchone()
 
 
+# An address not logged in from for this long is a stranger again.
+KNOWN_ADDRESS_DAYS = 90
+
+
+def is_known_address(cursor, user_id, address_digest):
+    cursor.execute(
+        """
+        SELECT EXISTS (SELECT 1 FROM known_login_addresses
+                        WHERE user_id = %(user_id)s AND address_digest = %(digest)s
+                          AND last_login_at > now() - make_interval(days => %(days)s))
+        """,
+        {"user_id": user_id, "digest": address_digest, "days": KNOWN_ADDRESS_DAYS},
+    )
+    return cursor.fetchone()["exists"]
+
+
+def remember_address(cursor, user_id, address_digest):
+    """Record a successful login from this address, and forget the account's stale ones."""
+    cursor.execute(
+        """
+        INSERT INTO known_login_addresses (user_id, address_digest) VALUES (%(user_id)s, %(digest)s)
+        ON CONFLICT (user_id, address_digest) DO UPDATE SET last_login_at = now()
+        """,
+        {"user_id": user_id, "digest": address_digest},
+    )
+    cursor.execute(
+        """
+        DELETE FROM known_login_addresses
+         WHERE user_id = %(user_id)s AND last_login_at <= now() - make_interval(days => %(days)s)
+        """,
+        {"user_id": user_id, "days": KNOWN_ADDRESS_DAYS},
+    )
+
+
 def prune_past_attempt_windows(cursor):
     cursor.execute("DELETE FROM attempt_counters WHERE window_ends <= now()")

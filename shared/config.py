@@ -65,7 +65,9 @@ class Config:
     # auth_service, per window; 0 turns a limit off.
     auth_limit_window_seconds: int = 15 * 60
     login_attempts_per_address: int = 100
-    login_failures_per_username: int = 10
+    login_failures_per_username_and_address: int = 10
+    # Past this many failures from anywhere, only addresses the account has logged in from may try.
+    login_failures_per_username: int = 50
     registrations_per_address: int = 20
     db_pool_size: int = 10
     db_acquire_timeout_seconds: float = 5.0
@@ -109,6 +111,9 @@ class Config:
             trusted_proxy_hops=_int(environ, "TRUSTED_PROXY_HOPS", cls.trusted_proxy_hops),
             auth_limit_window_seconds=_int(environ, "AUTH_LIMIT_WINDOW_SECONDS", cls.auth_limit_window_seconds),
             login_attempts_per_address=_int(environ, "LOGIN_ATTEMPTS_PER_ADDRESS", cls.login_attempts_per_address),
+            login_failures_per_username_and_address=_int(
+                environ, "LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS", cls.login_failures_per_username_and_address
+            ),
             login_failures_per_username=_int(environ, "LOGIN_FAILURES_PER_USERNAME", cls.login_failures_per_username),
             registrations_per_address=_int(environ, "REGISTRATIONS_PER_ADDRESS", cls.registrations_per_address),
             db_pool_size=_int(environ, "DB_POOL_SIZE", cls.db_pool_size),

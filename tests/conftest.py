@@ -218,6 +218,7 @@ def config(database_url):
 TEST_SERVER_SETTINGS = {
     "LOGIN_ATTEMPTS_PER_ADDRESS": "0",
     "LOGIN_FAILURES_PER_USERNAME": "0",
+    "LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS": "0",
     "REGISTRATIONS_PER_ADDRESS": "0",
     "BCRYPT_ROUNDS": "4",
     "JWT_SECRET": secrets.token_urlsafe(48),
