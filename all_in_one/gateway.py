@@ -25,15 +25,19 @@ WEB_SECURITY_HEADERS = {
 
 
 class Gateway:
-    """Routes a request by its path prefix: /auth/ and /users/ lose the prefix, /ws/ keeps it."""
+    """Routes a request by its path prefix: /auth/ and /users/ lose the prefix, /ws/ keeps it. The
+    services' metrics go through only where a METRICS_TOKEN guards them (nginx never lets them out)."""
 
-    def __init__(self, stripped, kept, fallback):
+    def __init__(self, stripped, kept, fallback, metrics_guarded):
         self._stripped = stripped
         self._kept = kept
         self._fallback = fallback
+        self._hidden = set() if metrics_guarded else {f"{prefix}/metrics" for prefix in (*stripped, *kept)}
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path in self._hidden:
+            return self._fallback(environ, start_response)  # its 404
         for prefix in (*self._stripped, *self._kept):
             if path == prefix:
                 # As nginx does for a `location /prefix/`: the bare prefix moves to the slashed one.
@@ -74,5 +78,6 @@ def create_app(config):
         stripped={"/auth": auth_service.create_app(config), "/users": user_service.create_app(config)},
         kept={"/ws": ws_app},
         fallback=create_web_app(),
+        metrics_guarded=bool(config.metrics_token),
     )
     return gateway, ws_app

@@ -76,6 +76,8 @@ class Config:
     password_hash_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     # ws_service
     allowed_origins: tuple = ()  # besides the gateway's own origin
+    # /metrics asks for it as a bearer token when set; make run serves metrics through its gateway only then.
+    metrics_token: str = ""
     ws_ping_interval_seconds: float = 25.0  # under nginx's 75 s proxy_read_timeout
     ws_idle_timeout_seconds: float = 3600.0  # no frame from the client for this long closes it
     ws_outbox_frames: int = 1024
@@ -119,6 +121,7 @@ class Config:
             db_pool_size=_int(environ, "DB_POOL_SIZE", cls.db_pool_size),
             bcrypt_rounds=_int(environ, "BCRYPT_ROUNDS", cls.bcrypt_rounds),
             password_hash_threads=_int(environ, "PASSWORD_HASH_THREADS", os.cpu_count() or 1),
+            metrics_token=environ.get("METRICS_TOKEN") or "",
             allowed_origins=tuple(o.strip() for o in environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()),
             ws_ping_interval_seconds=_float(environ, "WS_PING_INTERVAL_SECONDS", cls.ws_ping_interval_seconds),
             ws_idle_timeout_seconds=_float(environ, "WS_IDLE_TIMEOUT_SECONDS", cls.ws_idle_timeout_seconds),

@@ -4,16 +4,17 @@ envelope, JSON dates, request ids and logs, metrics, and the routes each service
 """
 
 import datetime
+import hmac
 import json
 from importlib import resources
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import db, logs, metrics
 from shared.config import Config
-from shared.errors import ServiceUnavailable, register_error_handlers
+from shared.errors import ServiceUnavailable, Unauthorized, register_error_handlers
 from shared.validation import IdConverter
 
 
@@ -104,6 +105,10 @@ def _service_blueprint(service_name, openapi):
 
     @blueprint.get("/metrics")
     def prometheus_metrics():
+        expected = current_app.config["PARLEY"].metrics_token
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if expected and not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthorized("The metrics token (METRICS_TOKEN) is required.", code="invalid_metrics_token")
         return metrics.exposition()
 
     return blueprint

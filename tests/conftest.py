@@ -222,7 +222,9 @@ TEST_SERVER_SETTINGS = {
     "REGISTRATIONS_PER_ADDRESS": "0",
     "BCRYPT_ROUNDS": "4",
     "JWT_SECRET": secrets.token_urlsafe(48),
+    "METRICS_TOKEN": secrets.token_urlsafe(16),
 }
+METRICS_HEADERS = {"Authorization": f"Bearer {TEST_SERVER_SETTINGS['METRICS_TOKEN']}"}
 
 
 class RunningServer:

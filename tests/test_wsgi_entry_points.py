@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.conftest import GunicornService, Person
+from tests.conftest import METRICS_HEADERS, GunicornService, Person
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,6 @@ def test_the_other_services_answer_their_banner_under_gunicorn(gunicorn_services
 
 @pytest.mark.parametrize("service", ["auth_service", "user_service", "ws_service"])
 def test_each_service_exposes_prometheus_metrics_on_its_port(gunicorn_services, service):
-    response = requests.get(f"{gunicorn_services[service]}/metrics")
+    response = requests.get(f"{gunicorn_services[service]}/metrics", headers=METRICS_HEADERS)
     assert response.status_code == 200
     assert "parley_http_requests_total" in response.text

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from all_in_one.gateway import WEB_SECURITY_HEADERS
-from tests.conftest import raw_http
+from tests.conftest import METRICS_HEADERS, Person, RunningServer, raw_http
 
 SERVICES = {"/auth": "auth_service", "/users": "user_service", "/ws": "ws_service"}
 
@@ -37,7 +37,7 @@ def test_each_service_serves_its_openapi_document(base_url, prefix, name):
 
 def test_metrics_count_requests_by_route_and_status(base_url):
     requests.get(f"{base_url}/auth/me")
-    text = requests.get(f"{base_url}/auth/metrics").text
+    text = requests.get(f"{base_url}/auth/metrics", headers=METRICS_HEADERS).text
     assert re.search(
         r'parley_http_requests_total\{method="GET",route="/me",service="auth_service",status="401"\} \d', text
     )
@@ -93,3 +93,25 @@ def test_what_the_server_refuses_before_any_route_gets_the_envelope_too(base_url
     assert overlong.json()["error"]["code"] == "uri_too_long"
     garbled = raw_http(base_url, b"NOT HTTP AT ALL\r\n\r\n")
     assert garbled.startswith(b"HTTP/1.1 400") and b'"code": "bad_request"' in garbled
+
+
+@pytest.mark.parametrize("prefix", SERVICES)
+def test_metrics_through_the_gateway_need_the_metrics_token(base_url, prefix):
+    person = Person(base_url).register().login()  # a user's token is not the metrics token
+    for headers in ({}, {"Authorization": f"Bearer {person.token}"}):
+        refused = requests.get(f"{base_url}{prefix}/metrics", headers=headers)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "invalid_metrics_token"
+    assert requests.get(f"{base_url}{prefix}/metrics", headers=METRICS_HEADERS).status_code == 200
+
+
+def test_without_a_metrics_token_the_gateway_shows_no_metrics(database_url, tmp_path):
+    server = RunningServer({"DATABASE_URL": database_url, "METRICS_TOKEN": ""}, tmp_path / "server.log")
+    try:
+        for prefix in SERVICES:
+            hidden = requests.get(f"{server.url}{prefix}/metrics")
+            assert hidden.status_code == 404
+            assert hidden.json()["error"]["code"] == "not_found"
+        assert requests.get(f"{server.url}/auth/healthz").status_code == 200  # the rest is there
+    finally:
+        server.stop()

@@ -16,7 +16,16 @@ import pytest
 import requests
 
 from all_in_one.gateway import WEB_SECURITY_HEADERS
-from tests.conftest import REPO, TEST_SERVER_SETTINGS, Person, RedisServer, assert_no_secret_in, free_port, raw_http
+from tests.conftest import (
+    METRICS_HEADERS,
+    REPO,
+    TEST_SERVER_SETTINGS,
+    Person,
+    RedisServer,
+    assert_no_secret_in,
+    free_port,
+    raw_http,
+)
 from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
 
 pytestmark = pytest.mark.stack
@@ -190,3 +199,10 @@ def test_logs_are_json_lines_that_follow_a_request_from_nginx_to_the_service_and
         200,
         person.id,
     )  # nginx passes the path without its /auth prefix
+
+
+def test_nginx_never_shows_the_services_metrics(stack):
+    for prefix in ("/auth", "/users", "/ws"):
+        hidden = requests.get(f"{stack['url']}{prefix}/metrics", headers=METRICS_HEADERS)
+        assert hidden.status_code == 404
+        assert hidden.json()["error"]["code"] == "not_found"

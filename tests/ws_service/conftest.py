@@ -6,12 +6,12 @@ import re
 import pytest
 import requests
 
-from tests.conftest import GENEROUS_LIMITS, GunicornService, Person
+from tests.conftest import GENEROUS_LIMITS, METRICS_HEADERS, GunicornService, Person
 
 
 def long_polls_waiting(ws_base_url):
     """How many HTTP long-polls the ws_service process at `ws_base_url` has waiting now."""
-    metrics = requests.get(f"{ws_base_url}/ws/metrics", timeout=10).text
+    metrics = requests.get(f"{ws_base_url}/ws/metrics", headers=METRICS_HEADERS, timeout=10).text
     return float(re.search(r"^parley_long_polls_waiting (\S+)$", metrics, re.M).group(1))
 
 
