@@ -86,6 +86,7 @@ class Config:
     ws_connections_per_user: int = 20
     message_rate_per_second: float = 5.0
     message_burst: int = 20
+    room_creations_per_hour: int = 20  # per user; 0 turns the limit off
     presence_ttl_seconds: float = 30.0  # how long a dead process's sockets still count as online
     host: str = "127.0.0.1"
     port: int = 8080
@@ -131,6 +132,7 @@ class Config:
             ws_connections_per_user=_int(environ, "WS_CONNECTIONS_PER_USER", cls.ws_connections_per_user),
             message_rate_per_second=_float(environ, "MESSAGE_RATE_PER_SECOND", cls.message_rate_per_second),
             message_burst=_int(environ, "MESSAGE_BURST", cls.message_burst),
+            room_creations_per_hour=_int(environ, "ROOM_CREATIONS_PER_HOUR", cls.room_creations_per_hour),
             presence_ttl_seconds=_float(environ, "PRESENCE_TTL_SECONDS", cls.presence_ttl_seconds),
             host=environ.get("HOST") or cls.host,
             port=_int(environ, "PORT", cls.port),

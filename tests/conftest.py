@@ -219,6 +219,7 @@ TEST_SERVER_SETTINGS = {
     "LOGIN_ATTEMPTS_PER_ADDRESS": "0",
     "LOGIN_FAILURES_PER_USERNAME": "0",
     "LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS": "0",
+    "ROOM_CREATIONS_PER_HOUR": "0",
     "REGISTRATIONS_PER_ADDRESS": "0",
     "BCRYPT_ROUNDS": "4",
     "JWT_SECRET": secrets.token_urlsafe(48),
@@ -370,6 +371,17 @@ class Person:
         )
         assert response.status_code == 200, response.text
         return response.json()["id"]
+
+    def room_named(self, name):
+        """The id of the room called `name` that this person can see, paging through getRooms."""
+        after = 0
+        while after is not None:
+            page = self.get(f"/ws/getRooms?after_id={after}&limit=500").json()
+            for room in page["rooms"]:
+                if room["name"] == name:
+                    return room["id"]
+            after = page["next_after_id"]
+        raise LookupError(f"no room named {name!r}")
 
     def connect(self, room_id, after=None, **options):
         """A WebSocket to the room, past its hello frame (kept as .hello)."""

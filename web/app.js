@@ -35,8 +35,20 @@ async function showSession() {
   else leaveRoomView();
 }
 
+// Every page of the room list: each holds all of your rooms and the next public ones you are not in.
+async function allRooms() {
+  const rooms = new Map();
+  let after = 0;
+  for (;;) {
+    const page = await api("GET", `/ws/getRooms?after_id=${after}&limit=500`);
+    page.rooms.forEach((r) => rooms.set(r.id, r));
+    if (page.next_after_id === null) return [...rooms.values()].sort((a, b) => a.id - b.id);
+    after = page.next_after_id;
+  }
+}
+
 async function showRooms() {
-  const { rooms } = await api("GET", "/ws/getRooms");
+  const rooms = await allRooms();
   const list = $("#room-list");
   list.replaceChildren(...rooms.map((r) => {
     const item = element("li");

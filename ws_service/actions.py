@@ -103,16 +103,32 @@ def _owned_room(cursor, room_id, user_id):
 # -- rooms ---------------------------------------------------------------------------------------
 
 
+# Rooms one person may create in an hour: enough for anyone, not for filling everyone's room list.
+ROOM_CREATION_WINDOW_SECONDS = 3600
+
+
 def do_create_room(user_id, name, private):
+    limit = current_app.config["PARLEY"].room_creations_per_hour
     with db.transaction() as cursor:
+        if limit:
+            storage.lock_user(cursor, user_id)  # one creation of theirs at a time: the count holds
+            recent = storage.rooms_created_since(cursor, user_id, ROOM_CREATION_WINDOW_SECONDS)
+            if recent["created"] >= limit:
+                raise RateLimited(
+                    ROOM_CREATION_WINDOW_SECONDS - recent["oldest_age"],
+                    f"You have created {limit} rooms in the last hour; try again later.",
+                )
         return _public_room(storage.insert_room(cursor, name, private, user_id))
 
 
-def list_rooms(user_id):
+def list_rooms(user_id, after_id, limit):
+    """Every room `user_id` belongs to, and a page of the public rooms they do not, with the id to
+    ask the next page after (None at the end)."""
     with db.autocommit() as cursor:
-        rows = storage.list_rooms_for(cursor, user_id)
+        rows = storage.list_rooms_for(cursor, user_id, after_id, limit)
     online = _broker().online_counts([row["id"] for row in rows])
-    return [
+    others = [row["id"] for row in rows if not row["is_member"]]
+    rooms = [
         {
             "id": row["id"],
             "name": row["name"],
@@ -125,6 +141,7 @@ def list_rooms(user_id):
         }
         for row in rows
     ]
+    return {"rooms": rooms, "next_after_id": others[-1] if len(others) == limit else None}
 
 
 def do_open_direct_room(user, other_id):

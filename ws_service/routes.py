@@ -46,7 +46,8 @@ def create_room():
 @bp.get("/getRooms")
 @login_required
 def get_rooms():
-    return jsonify({"rooms": actions.list_rooms(g.user["id"])})
+    after_id = int_arg("after_id", default=0, minimum=0, maximum=MAX_ID)
+    return jsonify(actions.list_rooms(g.user["id"], after_id, limit_arg(default=100, maximum=500)))
 
 
 @bp.post("/dm/<id:user_id>")

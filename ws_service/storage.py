@@ -72,23 +72,46 @@ LIST_ROOMS = PreparedStatement(
                      WHERE e.room_id = r.id AND e.seq > mine.last_read_seq AND e.kind = 'message'
                        AND msg.user_id IS DISTINCT FROM %(user_id)s AND msg.deleted_at IS NULL
                      LIMIT {UNREAD_CAP}) AS counted)
-           END AS unread
-      FROM rooms r
+           END AS unread,
+           mine.user_id IS NOT NULL AS is_member
+      FROM (SELECT room_id AS id FROM room_members WHERE user_id = %(user_id)s
+            UNION ALL
+            (SELECT p.id FROM rooms p
+              WHERE NOT p.private AND p.id > %(after_id)s
+                AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = p.id AND m.user_id = %(user_id)s)
+              ORDER BY p.id LIMIT %(limit)s)) AS listed
+      JOIN rooms r ON r.id = listed.id
       LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = %(user_id)s
-     WHERE NOT r.private OR mine.user_id IS NOT NULL
      ORDER BY r.id
     """,
-    {"user_id": "bigint"},
+    {"user_id": "bigint", "after_id": "bigint", "limit": "integer"},
 )
 
 
-def list_rooms_for(cursor, user_id):
-    """Public rooms and the private ones `user_id` belongs to, with their member counts, and what
-    `user_id` has read of the ones they belong to: up to which seq, and how many messages of
-    others (not deleted) came after it, counted up to UNREAD_CAP (a room never read costs no more).
-    Prepared: planning it took twice as long as running it."""
-    LIST_ROOMS.execute(cursor, {"user_id": user_id})
+def list_rooms_for(cursor, user_id, after_id, limit):
+    """Every room `user_id` belongs to, and the first `limit` public rooms after `after_id` they do
+    not, with their member counts, and what `user_id` has read of the ones they belong to: up to
+    which seq, and how many messages of others (not deleted) came after it, counted up to UNREAD_CAP
+    (a room never read costs no more). Prepared: planning it took twice as long as running it."""
+    LIST_ROOMS.execute(cursor, {"user_id": user_id, "after_id": after_id, "limit": limit})
     return cursor.fetchall()
+
+
+def lock_user(cursor, user_id):
+    """Hold the user's row until the transaction ends: their concurrent requests take turns."""
+    cursor.execute("SELECT id FROM users WHERE id = %(user_id)s FOR NO KEY UPDATE", {"user_id": user_id})
+
+
+def rooms_created_since(cursor, owner_id, seconds):
+    """How many rooms `owner_id` created in the last `seconds`, and when the oldest of them did."""
+    cursor.execute(
+        """
+        SELECT count(*) AS created, extract(epoch FROM now() - min(created_at))::float AS oldest_age
+          FROM rooms WHERE owner_id = %(owner_id)s AND created_at > now() - make_interval(secs => %(seconds)s)
+        """,
+        {"owner_id": owner_id, "seconds": seconds},
+    )
+    return cursor.fetchone()
 
 
 def mark_read(cursor, room_id, user_id, seq):

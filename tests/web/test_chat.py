@@ -128,7 +128,7 @@ def test_edit_and_delete_your_own_messages(page_at, base_url):
     send(page, "tpyo here")
     send(page, "delete me")
     expect(messages(page)).to_have_count(2)
-    room_id = next(r["id"] for r in bob.get("/ws/getRooms").json()["rooms"] if r["name"] == room_name)
+    room_id = bob.room_named(room_name)
     bob.post(f"/ws/rooms/{room_id}/members")
     bob.post(f"/ws/rooms/{room_id}/messages", json={"content": "not yours to edit"})
     expect(messages(page)).to_have_count(3)
@@ -187,7 +187,7 @@ def test_leaving_a_room(page_at, base_url):
     log_in(page, ada)
     room_name = f"Brief {uuid.uuid4().hex[:6]}"
     open_new_room(page, room_name)
-    room_id = next(r["id"] for r in bob.get("/ws/getRooms").json()["rooms"] if r["name"] == room_name)
+    room_id = bob.room_named(room_name)
     page.get_by_role("button", name="Leave room", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text(f"You left {room_name}.")
     expect(page.get_by_role("region", name="Conversation")).to_be_hidden()
