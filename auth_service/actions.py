@@ -12,6 +12,7 @@ import hmac
 from auth_service import storage
 from shared import db
 from shared.errors import RateLimited, Unauthorized
+from shared.storage import announce_sessions_ended
 from shared.tokens import issue_token
 from shared.validation import could_be_username
 
@@ -111,4 +112,5 @@ def do_login(config, hasher, username, password, address):
 def do_logout(claims):
     with db.transaction() as cursor:
         storage.revoke_token(cursor, claims["jti"], claims["user_id"], claims["exp"])
+        announce_sessions_ended(cursor, token_id=claims["jti"])
         storage.prune_expired_revocations(cursor)

@@ -82,6 +82,8 @@ class Config:
     ws_idle_timeout_seconds: float = 3600.0  # no frame from the client for this long closes it
     ws_outbox_frames: int = 1024
     ws_write_timeout_seconds: float = 10.0  # a socket that takes nothing for this long is cut off
+    # The backstop that looks for ended sessions (and idle writers) this often; sessions end at once anyway.
+    ws_session_sweep_seconds: float = 5.0
     ws_max_frame_bytes: int = 32 * 1024
     ws_connections_per_user: int = 20
     message_rate_per_second: float = 5.0
@@ -128,6 +130,7 @@ class Config:
             ws_idle_timeout_seconds=_float(environ, "WS_IDLE_TIMEOUT_SECONDS", cls.ws_idle_timeout_seconds),
             ws_outbox_frames=_int(environ, "WS_OUTBOX_FRAMES", cls.ws_outbox_frames),
             ws_write_timeout_seconds=_float(environ, "WS_WRITE_TIMEOUT_SECONDS", cls.ws_write_timeout_seconds),
+            ws_session_sweep_seconds=_float(environ, "WS_SESSION_SWEEP_SECONDS", cls.ws_session_sweep_seconds),
             ws_max_frame_bytes=_int(environ, "WS_MAX_FRAME_BYTES", cls.ws_max_frame_bytes),
             ws_connections_per_user=_int(environ, "WS_CONNECTIONS_PER_USER", cls.ws_connections_per_user),
             message_rate_per_second=_float(environ, "MESSAGE_RATE_PER_SECOND", cls.message_rate_per_second),

@@ -372,16 +372,18 @@ class Person:
         assert response.status_code == 200, response.text
         return response.json()["id"]
 
-    def room_named(self, name):
-        """The id of the room called `name` that this person can see, paging through getRooms."""
-        after = 0
+    def all_rooms(self):
+        """Every room this person can see, by id, from every page of getRooms."""
+        rooms, after = {}, 0
         while after is not None:
             page = self.get(f"/ws/getRooms?after_id={after}&limit=500").json()
-            for room in page["rooms"]:
-                if room["name"] == name:
-                    return room["id"]
+            rooms.update((room["id"], room) for room in page["rooms"])
             after = page["next_after_id"]
-        raise LookupError(f"no room named {name!r}")
+        return rooms
+
+    def room_named(self, name):
+        """The id of the room called `name` that this person can see."""
+        return next(room["id"] for room in self.all_rooms().values() if room["name"] == name)
 
     def connect(self, room_id, after=None, **options):
         """A WebSocket to the room, past its hello frame (kept as .hello)."""

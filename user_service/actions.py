@@ -2,6 +2,7 @@
 
 from shared import db
 from shared.errors import NotFound, Unprocessable, UserNotFound
+from shared.storage import announce_sessions_ended
 from user_service import storage
 
 
@@ -101,6 +102,7 @@ def do_delete_account(user_id):
     """The account, its follows, its posts and every token it holds, in one transaction."""
     with db.transaction() as cursor:
         storage.delete_user(cursor, user_id)
+        announce_sessions_ended(cursor, user_id=user_id)
 
 
 def do_create_post(user_id, content):

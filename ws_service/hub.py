@@ -36,9 +36,10 @@ log = logging.getLogger(__name__)
 # How long an event may wait for the seq before it (published a moment later by another
 # greenlet or process) before the hub reads the missing ones from the database.
 GAP_WAIT_SECONDS = 0.25
-# How often idle sockets' writers are let go (see Connection.park_if_idle), and sockets whose token
-# has expired, been revoked (logout) or lost its user (account deleted) are closed.
-SWEEP_SECONDS = 5
+# How often, by default, idle sockets' writers are let go (see Connection.park_if_idle), and sockets
+# whose token has expired, been revoked (logout) or lost its user (account deleted) are looked for:
+# a backstop, since each of those closes its sockets at once (see end_sessions and _on_expire).
+SWEEP_SECONDS = 5.0
 
 
 @dataclass
@@ -52,8 +53,13 @@ class RoomState:
 
 class RoomHub:
     def __init__(
-        self, fetch_events: FetchEvents, max_connections_per_user: int, find_ended_sessions: FindEndedSessions
+        self,
+        fetch_events: FetchEvents,
+        max_connections_per_user: int,
+        find_ended_sessions: FindEndedSessions,
+        sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:
+        self._sweep_seconds = sweep_seconds
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event], from the database
         self._find_ended_sessions = find_ended_sessions  # [(jti, user_id)] -> {jti no longer valid}
         self._max_per_user = max_connections_per_user
@@ -63,6 +69,9 @@ class RoomHub:
         self._waiters: defaultdict[int, set[gevent.event.Event]] = defaultdict(set)
         self._presence: dict[int, tuple[dict[str, Any], ...]] = {}
         self._broker: InMemoryBroker | RedisBroker | None = None
+        # The earliest token expiry among the connections, and the timer set for it.
+        self._next_expiry = float("inf")
+        self._expiry_timer: gevent.Greenlet | None = None
 
     def start(self, broker: "InMemoryBroker | RedisBroker", loops: BackgroundLoops) -> None:
         """Run the hub; `broker` hears of presence changes, for the other processes."""
@@ -100,6 +109,10 @@ class RoomHub:
         """Close the sockets whose token has expired, been revoked or lost its user."""
         self._inbox.put(("check_sessions", None))
 
+    def end_sessions(self, token_ids: set[str], user_ids: set[int]) -> None:
+        """Close now the sockets opened with these tokens (revoked), or by these users (deleted)."""
+        self._inbox.put(("sessions_ended", (token_ids, user_ids)))
+
     def shut_down(self, code: int = 1001, reason: str = "The server is going away") -> None:
         self._inbox.put(("shut_down", (code, reason)))
 
@@ -125,7 +138,7 @@ class RoomHub:
 
     def _sweep_now_and_then(self) -> None:
         while True:
-            gevent.sleep(SWEEP_SECONDS)
+            gevent.sleep(self._sweep_seconds)
             self._inbox.put(("park_idle_writers", None))
             self.check_sessions()
 
@@ -147,6 +160,7 @@ class RoomHub:
             "park_idle_writers": self._on_park_idle_writers,
             "check_sessions": self._on_check_sessions,
             "sessions_ended": self._on_sessions_ended,
+            "expire": self._on_expire,
         }
         for kind, payload in self._inbox:
             try:
@@ -166,6 +180,7 @@ class RoomHub:
             accepted.set(False)
             return
         self._per_user[user_id] += 1
+        self._expire_at(connection.token_expires_at)
         room = self._rooms.setdefault(connection.room_id, RoomState())
         room.connections.add(connection)
         room.sockets_by_user[user_id] = room.sockets_by_user.get(user_id, 0) + 1
@@ -348,13 +363,36 @@ class RoomHub:
             log.exception("could not check %d sessions; next sweep tries again", len(sessions))
             return
         if ended:
-            self._inbox.put(("sessions_ended", ended))
+            self.end_sessions(ended, set())
 
-    def _on_sessions_ended(self, token_ids: set[str]) -> None:
+    def _on_sessions_ended(self, payload: tuple[set[str], set[int]]) -> None:
+        token_ids, user_ids = payload
         for room in self._rooms.values():
             for connection in list(room.connections):
-                if connection.token_id in token_ids:
+                if connection.token_id in token_ids or connection.user["id"] in user_ids:
                     self._end_session(connection, "token_revoked", "The access token has been revoked; log in again.")
+
+    def _expire_at(self, expires_at: float) -> None:
+        """Have the hub look for expired tokens at `expires_at`, unless it will sooner: one timer
+        for the whole process, however many sockets it holds."""
+        if expires_at >= self._next_expiry:
+            return
+        if self._expiry_timer is not None:
+            self._expiry_timer.kill(block=False)
+        self._next_expiry = expires_at
+        self._expiry_timer = gevent.spawn_later(max(0.0, expires_at - time.time()), self._inbox.put, ("expire", None))
+
+    def _on_expire(self, _: None) -> None:
+        now, next_expiry = time.time(), float("inf")
+        self._next_expiry, self._expiry_timer = float("inf"), None
+        for room in self._rooms.values():
+            for connection in list(room.connections):
+                if connection.token_expires_at <= now:
+                    self._end_session(connection, "token_expired", "The access token has expired; log in again.")
+                else:
+                    next_expiry = min(next_expiry, connection.token_expires_at)
+        if next_expiry < float("inf"):
+            self._expire_at(next_expiry)
 
     @staticmethod
     def _end_session(connection: "Connection", code: str, message: str) -> None:

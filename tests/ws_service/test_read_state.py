@@ -74,7 +74,7 @@ def test_only_a_member_has_a_mark(person, new_person):
     assert outsider.post(f"/ws/rooms/{room}/read", json={"seq": 0}).status_code == 403
     private = person.create_room(private=True)
     assert outsider.post(f"/ws/rooms/{private}/read", json={"seq": 0}).status_code == 404
-    assert {r["id"]: r for r in outsider.get("/ws/getRooms").json()["rooms"]}[room]["unread"] == 0
+    assert outsider.all_rooms()[room]["unread"] == 0
 
 
 def test_unread_is_counted_up_to_its_cap(person, new_person, db_cursor):
