@@ -6,6 +6,7 @@ from shared.cooperative import make_cooperative
 make_cooperative()
 
 import dataclasses
+import io
 import json
 import logging
 import signal
@@ -42,7 +43,37 @@ REFUSALS = {
 }
 
 
+# What a header block may hold: lines and size (gevent's own limit per line is 64 KiB).
+MAX_HEADER_LINES = 100
+MAX_HEADER_LINE_BYTES = 8192
+
+
+class UnreadableRequest(ValueError):
+    """gevent answers a ValueError from reading a request with 400 (made the envelope below), and
+    serves nothing."""
+
+
 class EnvelopeErrorsHandler(WSGIHandler):
+    """gevent's handler, stricter about what counts as a request: a header block must end with its
+    blank line (a connection closed half-way through its headers is not a request), and conflicting
+    Content-Length headers are refused rather than one of them believed."""
+
+    def MessageClass(self, rfile, *args):
+        lines = []
+        while True:
+            line = rfile.readline(MAX_HEADER_LINE_BYTES + 1)
+            if line in (b"\r\n", b"\n"):
+                break
+            if not line.endswith(b"\n"):
+                raise UnreadableRequest("the headers ended before their blank line, or a line is too long")
+            lines.append(line)
+            if len(lines) > MAX_HEADER_LINES:
+                raise UnreadableRequest("too many header lines")
+        headers = super().MessageClass(io.BytesIO(b"".join(lines) + b"\r\n"), *args)
+        if len(set(headers.get_all("Content-Length") or ())) > 1:
+            raise UnreadableRequest("conflicting Content-Length headers")
+        return headers
+
     def handle_one_request(self):
         result = super().handle_one_request()
         if isinstance(result, tuple) and result[0] in REFUSALS:

@@ -5,16 +5,18 @@ envelope, JSON dates, request ids and logs, metrics, and the routes each service
 
 import datetime
 import hmac
+import io
 import json
 from importlib import resources
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
 from shared import db, logs, metrics
 from shared.config import Config
-from shared.errors import ServiceUnavailable, Unauthorized, register_error_handlers
+from shared.errors import PayloadTooLarge, ServiceUnavailable, Unauthorized, register_error_handlers
 from shared.validation import IdConverter
 
 
@@ -42,6 +44,7 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     app.extensions["parley_health_checks"] = {"database": _database_answers}
     register_error_handlers(app)
     logs.init_app(app, service_name)
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, config.max_body_bytes)
     if config.trusted_proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxy_hops)
     db.init_app(app, config)
@@ -50,6 +53,32 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     for prefix in path_prefixes:
         app.register_blueprint(blueprint, url_prefix=prefix or None, name=f"service{prefix.replace('/', '_')}")
     return app
+
+
+class ChunkedBodyLimit:
+    """A chunked body has no Content-Length for MAX_CONTENT_LENGTH to refuse up front, and werkzeug
+    reads such a stream unchecked: read it here, up to the limit, and answer 413 past it."""
+
+    def __init__(self, app, limit):
+        self._app = app
+        self._limit = limit
+
+    def __call__(self, environ, start_response):
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            body = environ["wsgi.input"].read(self._limit + 1)
+            if len(body) > self._limit:
+                error = PayloadTooLarge(f"The request body is larger than {self._limit} bytes.")
+                response = Response(
+                    json.dumps({"error": {"code": error.code, "message": error.message}}),
+                    error.status,
+                    content_type="application/json",
+                    headers={"Connection": "close"},  # the rest of the body is never read
+                )
+                return response(environ, start_response)
+            environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+            environ.pop("wsgi.input_terminated", None)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return self._app(environ, start_response)
 
 
 def _openapi_document(package, path_prefixes):
