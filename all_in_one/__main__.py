@@ -14,8 +14,9 @@ import signal
 import gevent
 import gevent.event
 import gevent.pool
-from gevent.pywsgi import WSGIHandler, WSGIServer
+from gevent.pywsgi import WSGIHandler
 
+from all_in_one.connections import GuardedWSGIServer, connection_ceiling
 from all_in_one.embedded_postgres import start_embedded_postgres
 from all_in_one.gateway import create_app
 from db.migrate import apply_migrations
@@ -74,7 +75,15 @@ class EnvelopeErrorsHandler(WSGIHandler):
             raise UnreadableRequest("conflicting Content-Length headers")
         return headers
 
+    def handle_one_response(self):
+        self.socket.settimeout(None)
+        return super().handle_one_response()
+
     def handle_one_request(self):
+        # An idle keep-alive connection, or one slow to send its request line and headers, is
+        # closed after the header timeout; the application then runs without it (a WebSocket lives
+        # for hours).
+        self.socket.settimeout(self.server.header_timeout)
         result = super().handle_one_request()
         if isinstance(result, tuple) and result[0] in REFUSALS:
             return result[0], REFUSALS[result[0]]
@@ -99,13 +108,16 @@ def main():
     gateway, ws_app = create_app(config)
     # A pool, not bare greenlets, so that stop() waits for the requests and sockets in flight.
     # No access log of gevent's: each service logs its requests as JSON (shared/logs.py).
-    server = WSGIServer(
+    server = GuardedWSGIServer(
         (config.host, config.port),
         gateway,
         spawn=gevent.pool.Pool(),
         handler_class=EnvelopeErrorsHandler,
         log=None,
         error_log=logging.getLogger("all_in_one.server"),
+        max_connections=connection_ceiling(config.max_connections, config.db_pool_size),
+        max_per_address=config.max_connections_per_address,
+        header_timeout=config.http_header_timeout_seconds,
     )
 
     stopped = gevent.event.Event()

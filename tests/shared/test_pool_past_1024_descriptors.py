@@ -36,6 +36,7 @@ def crowded_server(descriptor_limit, database_url, tmp_path_factory):
         {
             "DATABASE_URL": database_url,
             "WS_CONNECTIONS_PER_USER": str(SOCKETS + 1),
+            "MAX_CONNECTIONS_PER_ADDRESS": "0",  # every socket here comes from 127.0.0.1
             "DB_POOL_SIZE": str(HANDSHAKES_AT_ONCE + REQUESTS_AT_ONCE),
             **GENEROUS_LIMITS,
         },
