@@ -7,7 +7,6 @@ make_cooperative()
 
 import dataclasses
 import io
-import json
 import logging
 import signal
 
@@ -16,7 +15,7 @@ import gevent.event
 import gevent.pool
 from gevent.pywsgi import WSGIHandler
 
-from all_in_one.connections import GuardedWSGIServer, connection_ceiling
+from all_in_one.connections import GuardedWSGIServer, connection_ceiling, envelope_response
 from all_in_one.embedded_postgres import start_embedded_postgres
 from all_in_one.gateway import create_app
 from db.migrate import apply_migrations
@@ -28,19 +27,11 @@ log = logging.getLogger("all_in_one")
 SHUTDOWN_GRACE_SECONDS = 5
 
 
-def _envelope_response(status, code, message):
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    return (
-        f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
-
-
 # What gevent answers itself, before any app sees the request, in the contract's envelope instead
 # of an empty body (as nginx's error_page does in the microservices deployment).
 REFUSALS = {
-    "400": _envelope_response("400 Bad Request", "bad_request", "The request could not be read as HTTP."),
-    "414": _envelope_response("414 Request URI Too Long", "uri_too_long", "The request line is longer than 8 KiB."),
+    "400": envelope_response("400 Bad Request", "bad_request", "The request could not be read as HTTP."),
+    "414": envelope_response("414 Request URI Too Long", "uri_too_long", "The request line is longer than 8 KiB."),
 }
 
 

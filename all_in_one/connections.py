@@ -16,17 +16,21 @@ log = logging.getLogger(__name__)
 RESERVED_DESCRIPTORS = 128
 
 
-def _refusal(status, code, message):
+def envelope_response(status, code, message, retry_after=None):
+    """A whole HTTP response with the contract's error envelope, for the server to write itself."""
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    retry = f"Retry-After: {retry_after}\r\n" if retry_after else ""
     return (
-        f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
+        f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\n{retry}"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
 
-SERVER_FULL = _refusal("503 Service Unavailable", "server_full", "The server holds all the connections it can.")
-TOO_MANY_FROM_YOU = _refusal(
-    "429 Too Many Requests", "too_many_connections", "Your address holds too many connections to this server."
+SERVER_FULL = envelope_response(
+    "503 Service Unavailable", "server_full", "The server holds all the connections it can.", retry_after=5
+)
+TOO_MANY_FROM_YOU = envelope_response(
+    "429 Too Many Requests", "too_many_connections", "Your address holds too many connections to this server.", 5
 )
 
 

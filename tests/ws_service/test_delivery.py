@@ -186,23 +186,23 @@ def test_messages_of_a_deleted_account_stay_from_a_deleted_user(person, new_pers
 
 
 @pytest.fixture
-def server_with_tiny_outboxes(database_url, tmp_path):
-    server = RunningServer(
-        {
-            "DATABASE_URL": database_url,
-            "WS_OUTBOX_FRAMES": "8",
-            "MESSAGE_RATE_PER_SECOND": "100000",
-            "MESSAGE_BURST": "100000",
-        },
-        tmp_path / "server.log",
-    )
-    yield server
-    server.stop()
+def server_with(database_url, tmp_path):
+    """Starts servers of the test's own with the settings it names, and no limit on messages."""
+    servers = []
+
+    def start(**settings):
+        env = {"DATABASE_URL": database_url, "MESSAGE_RATE_PER_SECOND": "100000", "MESSAGE_BURST": "100000"}
+        servers.append(RunningServer({**env, **settings}, tmp_path / f"server{len(servers)}.log"))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.mark.slow
-def test_a_client_that_never_reads_is_closed_with_1013_and_its_room_goes_on(server_with_tiny_outboxes):
-    url = server_with_tiny_outboxes.url
+def test_a_client_that_never_reads_is_closed_with_1013_and_its_room_goes_on(server_with):
+    url = server_with(WS_OUTBOX_FRAMES="8").url
     sender, reader, sleeper = (Person(url).register().login() for _ in range(3))
     room = sender.create_room()
     stuck = sleeper.connect(room, sockopt=((sockets.SOL_SOCKET, sockets.SO_RCVBUF, 4096),))
@@ -223,28 +223,11 @@ def test_a_client_that_never_reads_is_closed_with_1013_and_its_room_goes_on(serv
     assert stuck.close_code(timeout=30) == 1013
 
 
-@pytest.fixture
-def server_with_a_short_write_deadline(database_url, tmp_path):
-    server = RunningServer(
-        {
-            "DATABASE_URL": database_url,
-            "WS_WRITE_TIMEOUT_SECONDS": "1",
-            "MESSAGE_RATE_PER_SECOND": "100000",
-            "MESSAGE_BURST": "100000",
-        },
-        tmp_path / "server.log",
-    )
-    yield server
-    server.stop()
-
-
 @pytest.mark.slow
-def test_a_client_that_stops_reading_with_little_queued_is_cut_off_at_the_write_deadline(
-    server_with_a_short_write_deadline,
-):
+def test_a_client_that_stops_reading_with_little_queued_is_cut_off_at_the_write_deadline(server_with):
     """Its outbox (1,024 frames) never fills: what stops it is a write that waits past the deadline.
     Without one, the stalled write held the socket (its heartbeat too) until the 1 h idle timeout."""
-    url = server_with_a_short_write_deadline.url
+    url = server_with(WS_WRITE_TIMEOUT_SECONDS="1").url
     sender, reader, sleeper = (Person(url).register().login() for _ in range(3))
     room = sender.create_room()
     stuck = sleeper.connect(room, sockopt=((sockets.SOL_SOCKET, sockets.SO_RCVBUF, 4096),))
