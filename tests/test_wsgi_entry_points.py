@@ -1,5 +1,12 @@
 """Each service's gunicorn command line, as docker compose and `make stack` run it."""
 
+import re
+import resource
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 
@@ -44,3 +51,44 @@ def test_each_service_exposes_prometheus_metrics_on_its_port(gunicorn_services, 
     response = requests.get(f"{gunicorn_services[service]}/metrics", headers=METRICS_HEADERS)
     assert response.status_code == 200
     assert "parley_http_requests_total" in response.text
+
+
+def test_under_gunicorn_silent_and_half_sent_connections_are_closed(gunicorn_services):
+    """gunicorn's gevent worker reads each request under `keepalive` (gunicorn.conf.py: 2 s)."""
+    address = urlsplit(gunicorn_services["ws_service"])
+    for sent in (b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\n"):
+        with socket.create_connection((address.hostname, address.port), timeout=15) as connection:
+            connection.sendall(sent)
+            started = time.monotonic()
+            assert b"".join(iter(lambda: connection.recv(65536), b"")) == b""  # closed, nothing served
+            assert time.monotonic() - started < 6
+
+
+def test_gunicorn_raises_its_descriptor_limit_to_the_hard_one(database_url, tmp_path):
+    """Started as on a machine whose soft limit is 1,024, its master and worker run at the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+    try:
+        service = GunicornService("auth_service", {"DATABASE_URL": database_url}, tmp_path / "auth.log")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        workers = children_of(service.process.pid)
+        for pid in (service.process.pid, *workers):
+            limits = re.search(r"Max open files\s+(\S+)\s+(\S+)", Path(f"/proc/{pid}/limits").read_text())
+            assert limits.group(1) == limits.group(2) == str(hard)
+    finally:
+        service.stop()
+
+
+def children_of(pid):
+    """The pids whose parent is `pid`, read from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    children.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return children
