@@ -1,5 +1,6 @@
 """Each service's gunicorn command line, as docker compose and `make stack` run it."""
 
+import json
 import re
 import resource
 import socket
@@ -10,7 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import METRICS_HEADERS, GunicornService, Person
+from tests.all_in_one.test_strict_http import chunked, half_closed
+from tests.conftest import METRICS_HEADERS, GunicornService, Person, raw_http
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +94,31 @@ def children_of(pid):
             except (OSError, IndexError, ValueError):
                 continue
     return children
+
+
+def test_under_gunicorn_http_is_read_strictly_too(gunicorn_services, person):
+    """As tests/all_in_one/test_strict_http.py for make run: half-sent headers, conflicting lengths
+    and an oversized chunked body are refused, and nothing is served or stored from them."""
+    url = gunicorn_services["user_service"]
+    half_sent = half_closed(url, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Half: yes")
+    assert b" 200 " not in half_sent.split(b"\r\n", 1)[0]
+    auth = b"Authorization: Bearer " + person.token.encode() + b"\r\nContent-Type: application/json\r\n"
+    body = b'{"content": "which length?"}'
+    conflicting = raw_http(
+        url,
+        b"POST /posts HTTP/1.1\r\nHost: x\r\n"
+        + auth
+        + b"Content-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (len(body), len(body) + 5)
+        + body,
+    )
+    assert conflicting.startswith(b"HTTP/1.1 400")
+    oversized = json.dumps({"content": "cut short?"}).encode() + b" " * (64 * 1024)
+    answer = raw_http(
+        url,
+        b"POST /posts HTTP/1.1\r\nHost: x\r\n"
+        + auth
+        + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + chunked(oversized),
+    )
+    assert answer.startswith(b"HTTP/1.1 413") and b'"payload_too_large"' in answer
+    assert person.get(f"/users/{person.id}/posts").json()["posts"] == []
