@@ -343,17 +343,21 @@ class RoomHub:
             for connection in room.connections:
                 connection.park_if_idle()
 
-    def _on_check_sessions(self, _: None) -> None:
-        now = time.time()
-        alive = {}
+    def _end_expired(self) -> list["Connection"]:
+        """Close the sockets whose token has expired; the others, still live."""
+        now, alive = time.time(), []
         for room in self._rooms.values():
             for connection in list(room.connections):
                 if connection.token_expires_at <= now:
                     self._end_session(connection, "token_expired", "The access token has expired; log in again.")
                 else:
-                    alive[connection.token_id] = connection.user["id"]
-        if alive:
-            gevent.spawn(self._find_ended, list(alive.items()))
+                    alive.append(connection)
+        return alive
+
+    def _on_check_sessions(self, _: None) -> None:
+        sessions = {connection.token_id: connection.user["id"] for connection in self._end_expired()}
+        if sessions:
+            gevent.spawn(self._find_ended, list(sessions.items()))
 
     def _find_ended(self, sessions: list[tuple[str, int]]) -> None:
         """Runs in its own greenlet, so that the hub never waits on the database."""
@@ -383,16 +387,10 @@ class RoomHub:
         self._expiry_timer = gevent.spawn_later(max(0.0, expires_at - time.time()), self._inbox.put, ("expire", None))
 
     def _on_expire(self, _: None) -> None:
-        now, next_expiry = time.time(), float("inf")
         self._next_expiry, self._expiry_timer = float("inf"), None
-        for room in self._rooms.values():
-            for connection in list(room.connections):
-                if connection.token_expires_at <= now:
-                    self._end_session(connection, "token_expired", "The access token has expired; log in again.")
-                else:
-                    next_expiry = min(next_expiry, connection.token_expires_at)
-        if next_expiry < float("inf"):
-            self._expire_at(next_expiry)
+        alive = self._end_expired()
+        if alive:
+            self._expire_at(min(connection.token_expires_at for connection in alive))
 
     @staticmethod
     def _end_session(connection: "Connection", code: str, message: str) -> None:
