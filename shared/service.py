@@ -12,7 +12,6 @@ from importlib import resources
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.wrappers import Response
 
 from shared import db, logs, metrics
 from shared.config import Config
@@ -49,6 +48,7 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxy_hops)
     db.init_app(app, config)
     metrics.init_app(app, service_name)
+    app.before_request(refuse_oversized_body)
     blueprint = _service_blueprint(service_name, _openapi_document(package, path_prefixes))
     for prefix in path_prefixes:
         app.register_blueprint(blueprint, url_prefix=prefix or None, name=f"service{prefix.replace('/', '_')}")
@@ -57,7 +57,8 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
 
 class ChunkedBodyLimit:
     """A chunked body has no Content-Length for MAX_CONTENT_LENGTH to refuse up front, and werkzeug
-    reads such a stream unchecked: read it here, up to the limit, and answer 413 past it."""
+    reads such a stream unchecked: read it here, up to the limit, and past it hand the application
+    no body and a mark that refuse_oversized_body() answers with 413, as any other refusal."""
 
     def __init__(self, app, limit):
         self._app = app
@@ -66,19 +67,22 @@ class ChunkedBodyLimit:
     def __call__(self, environ, start_response):
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             body = environ["wsgi.input"].read(self._limit + 1)
-            if len(body) > self._limit:
-                error = PayloadTooLarge(f"The request body is larger than {self._limit} bytes.")
-                response = Response(
-                    json.dumps({"error": {"code": error.code, "message": error.message}}),
-                    error.status,
-                    content_type="application/json",
-                    headers={"Connection": "close"},  # the rest of the body is never read
-                )
-                return response(environ, start_response)
             environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+            if len(body) > self._limit:
+                environ.update({OVERSIZED_BODY: True, "wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"})
             environ.pop("wsgi.input_terminated", None)
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self._app(environ, start_response)
+
+
+OVERSIZED_BODY = "parley.oversized_body"
+
+
+def refuse_oversized_body():
+    if request.environ.get(OVERSIZED_BODY):
+        limit = current_app.config["PARLEY"].max_body_bytes
+        # Close afterwards: the rest of the body is never read.
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", headers={"Connection": "close"})
 
 
 def _openapi_document(package, path_prefixes):
