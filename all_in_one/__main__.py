@@ -21,6 +21,7 @@ from all_in_one.gateway import create_app
 from db.migrate import apply_migrations
 from shared import logs
 from shared.config import Config
+from shared.errors import RequestTimeout
 
 log = logging.getLogger("all_in_one")
 
@@ -66,19 +67,65 @@ class EnvelopeErrorsHandler(WSGIHandler):
             raise UnreadableRequest("conflicting Content-Length headers")
         return headers
 
+    def _handle_client_error(self, ex):
+        # Headers that stop arriving (the client timeout) or a connection reset while they do: close,
+        # as nginx does, without the traceback gevent prints for anything but a ValueError.
+        if isinstance(ex, OSError):
+            return None
+        return super()._handle_client_error(ex)
+
+    def get_environ(self):
+        environ = super().get_environ()
+        if not _is_upgrade(environ):  # simple-websocket finds the socket through gevent's own input
+            environ["wsgi.input"] = BodyWithDeadline(environ["wsgi.input"])
+        return environ
+
     def handle_one_response(self):
-        self.socket.settimeout(None)
+        # A WebSocket lives for hours, silent between heartbeats; any other request keeps the client
+        # timeout for each read of its body and each write of its answer.
+        if _is_upgrade(self.environ):
+            self.socket.settimeout(None)
         return super().handle_one_response()
 
     def handle_one_request(self):
         # An idle keep-alive connection, or one slow to send its request line and headers, is
-        # closed after the header timeout; the application then runs without it (a WebSocket lives
-        # for hours).
-        self.socket.settimeout(self.server.header_timeout)
+        # closed after the client timeout.
+        self.socket.settimeout(self.server.client_timeout)
         result = super().handle_one_request()
         if isinstance(result, tuple) and result[0] in REFUSALS:
             return result[0], REFUSALS[result[0]]
         return result
+
+
+def _is_upgrade(environ):
+    return environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+
+
+class BodyWithDeadline:
+    """The request body, where a read that waits past the client timeout is a 408 in the envelope
+    (through the service's error handlers) instead of an error with a traceback."""
+
+    def __init__(self, body):
+        self._body = body
+
+    def read(self, *args):
+        return self._wait_for(self._body.read, *args)
+
+    def readline(self, *args):
+        return self._wait_for(self._body.readline, *args)
+
+    def readlines(self, *args):
+        return self._wait_for(self._body.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+    @staticmethod
+    def _wait_for(read, *args):
+        try:
+            return read(*args)
+        except TimeoutError:
+            raise RequestTimeout() from None
 
 
 def public_url(config):
@@ -108,7 +155,7 @@ def main():
         error_log=logging.getLogger("all_in_one.server"),
         max_connections=connection_ceiling(config.max_connections, config.db_pool_size),
         max_per_address=config.max_connections_per_address,
-        header_timeout=config.http_header_timeout_seconds,
+        client_timeout=config.http_client_timeout_seconds,
     )
 
     stopped = gevent.event.Event()

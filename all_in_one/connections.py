@@ -51,11 +51,11 @@ class GuardedWSGIServer(WSGIServer):
     """A WSGIServer that answers a connection past `max_connections`, or past `max_per_address` from
     one client address, with a refusal and a close, and keeps serving everyone else."""
 
-    def __init__(self, *args, max_connections, max_per_address, header_timeout, **kwargs):
+    def __init__(self, *args, max_connections, max_per_address, client_timeout, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_connections = max_connections
         self.max_per_address = max_per_address
-        self.header_timeout = header_timeout  # read by the handler (EnvelopeErrorsHandler)
+        self.client_timeout = client_timeout  # read by the handler (EnvelopeErrorsHandler)
         self._open = 0
         self._per_address = collections.Counter()
 

@@ -91,7 +91,8 @@ class Config:
     room_creations_per_hour: int = 20  # per user; 0 turns the limit off
     presence_ttl_seconds: float = 30.0  # how long a dead process's sockets still count as online
     # make run's server (nginx does the same in front of the services).
-    http_header_timeout_seconds: float = 10.0  # idle keep-alive, or a request line and headers this slow
+    # An idle keep-alive; a request line and headers, a read of a body or a write of an answer this slow.
+    http_client_timeout_seconds: float = 10.0
     max_connections_per_address: int = 1000  # open at once from one client address; 0: no cap
     max_connections: int = 0  # 0: as many as the descriptor limit allows, with some to spare
     host: str = "127.0.0.1"
@@ -141,7 +142,7 @@ class Config:
             message_burst=_int(environ, "MESSAGE_BURST", cls.message_burst),
             room_creations_per_hour=_int(environ, "ROOM_CREATIONS_PER_HOUR", cls.room_creations_per_hour),
             presence_ttl_seconds=_float(environ, "PRESENCE_TTL_SECONDS", cls.presence_ttl_seconds),
-            http_header_timeout_seconds=_float(environ, "HTTP_HEADER_TIMEOUT_SECONDS", cls.http_header_timeout_seconds),
+            http_client_timeout_seconds=_float(environ, "HTTP_CLIENT_TIMEOUT_SECONDS", cls.http_client_timeout_seconds),
             max_connections_per_address=_int(environ, "MAX_CONNECTIONS_PER_ADDRESS", cls.max_connections_per_address),
             max_connections=_int(environ, "MAX_CONNECTIONS", cls.max_connections),
             host=environ.get("HOST") or cls.host,

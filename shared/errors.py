@@ -51,6 +51,14 @@ class Conflict(ApiError):
     status, code, message = 409, "conflict", "This conflicts with what already exists."
 
 
+class RequestTimeout(ApiError):
+    status, code, message = 408, "request_timeout", "The request body did not arrive in time."
+
+    def __init__(self, message=None):
+        # Close afterwards: what is left of the body, if it ever comes, is not a request.
+        super().__init__(message, headers={"Connection": "close"})
+
+
 class PayloadTooLarge(ApiError):
     status, code, message = 413, "payload_too_large", "The request body is too large."
 

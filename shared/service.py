@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import db, logs, metrics
 from shared.config import Config
-from shared.errors import PayloadTooLarge, ServiceUnavailable, Unauthorized, register_error_handlers
+from shared.errors import ApiError, PayloadTooLarge, ServiceUnavailable, Unauthorized, register_error_handlers
 from shared.validation import IdConverter
 
 
@@ -48,7 +48,7 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxy_hops)
     db.init_app(app, config)
     metrics.init_app(app, service_name)
-    app.before_request(refuse_oversized_body)
+    app.before_request(refuse_unread_body)
     blueprint = _service_blueprint(service_name, _openapi_document(package, path_prefixes))
     for prefix in path_prefixes:
         app.register_blueprint(blueprint, url_prefix=prefix or None, name=f"service{prefix.replace('/', '_')}")
@@ -57,8 +57,9 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
 
 class ChunkedBodyLimit:
     """A chunked body has no Content-Length for MAX_CONTENT_LENGTH to refuse up front, and werkzeug
-    reads such a stream unchecked: read it here, up to the limit, and past it hand the application
-    no body and a mark that refuse_oversized_body() answers with 413, as any other refusal."""
+    reads such a stream unchecked: read it here, up to the limit, and past it (or when the server
+    gives up waiting for it) hand the application no body and the refusal, which refuse_unread_body()
+    raises through the usual error path."""
 
     def __init__(self, app, limit):
         self._app = app
@@ -66,23 +67,29 @@ class ChunkedBodyLimit:
 
     def __call__(self, environ, start_response):
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            body = environ["wsgi.input"].read(self._limit + 1)
-            environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+            refusal = None
+            try:
+                body = environ["wsgi.input"].read(self._limit + 1)
+            except ApiError as error:
+                body, refusal = b"", error
             if len(body) > self._limit:
-                environ.update({OVERSIZED_BODY: True, "wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"})
+                # Close afterwards: the rest of the body is never read.
+                message = f"The request body is larger than {self._limit} bytes."
+                body, refusal = b"", PayloadTooLarge(message, headers={"Connection": "close"})
+            environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+            if refusal is not None:
+                environ[UNREAD_BODY_REFUSAL] = refusal
             environ.pop("wsgi.input_terminated", None)
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self._app(environ, start_response)
 
 
-OVERSIZED_BODY = "parley.oversized_body"
+UNREAD_BODY_REFUSAL = "parley.unread_body_refusal"
 
 
-def refuse_oversized_body():
-    if request.environ.get(OVERSIZED_BODY):
-        limit = current_app.config["PARLEY"].max_body_bytes
-        # Close afterwards: the rest of the body is never read.
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", headers={"Connection": "close"})
+def refuse_unread_body():
+    if refusal := request.environ.get(UNREAD_BODY_REFUSAL):
+        raise refusal
 
 
 def _openapi_document(package, path_prefixes):

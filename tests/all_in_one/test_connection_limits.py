@@ -1,8 +1,10 @@
 """make run's server holds the line (issue 15, finding 2): idle and slow connections are closed after
-the header timeout, one address holds at most so many connections, and past the server's ceiling a
+the client timeout, a body that stops arriving gets 408, one address holds at most so many connections, and past the server's ceiling a
 connection gets a refusal in the envelope, while everyone else is served and nothing floods the log."""
 
+import json
 import socket
+import threading
 import time
 from contextlib import closing
 
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def impatient(database_url, tmp_path_factory):
     server = RunningServer(
-        {"DATABASE_URL": database_url, "HTTP_HEADER_TIMEOUT_SECONDS": "1"},
+        {"DATABASE_URL": database_url, "HTTP_CLIENT_TIMEOUT_SECONDS": "1"},
         tmp_path_factory.mktemp("impatient") / "server.log",
     )
     yield server
@@ -51,21 +53,53 @@ def seconds_until_closed(connection):
     [b"", b"GET /auth/healthz HTTP/1.1\r\nHost: x\r\n", b"GET /auth/healthz HTTP/1.1\r\nHost: x\r\n\r\n"],
     ids=["silent", "headers-unfinished", "idle-after-a-response"],
 )
-def test_idle_and_slow_connections_are_closed_after_the_header_timeout(impatient, sent):
+def test_idle_and_slow_connections_are_closed_after_the_client_timeout(impatient, sent):
     with closing(connect(impatient)) as connection:
         connection.sendall(sent)
         waited, data = seconds_until_closed(connection)
     assert waited < 5
     assert data.count(b"HTTP/1.1 200") == (1 if sent.endswith(b"\r\n\r\n") else 0)  # nothing unfinished served
+    assert "Traceback" not in impatient.output_path.read_text()  # a slowloris is no log storm either
 
 
-def test_a_websocket_outlives_the_header_timeout(impatient):
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_that_stops_arriving_gets_408_and_stores_nothing(impatient, framing):
+    person = Person(impatient.url).register().login()
+    room = person.create_room()
+    body = json.dumps({"content": "never finished"}).encode()
+    if framing == "chunked":
+        length, sent_part = "Transfer-Encoding: chunked", b"%x\r\n%s" % (len(body), body[:10])
+    else:
+        length, sent_part = f"Content-Length: {len(body)}", body[:10]
+    request = (
+        f"POST /ws/rooms/{room}/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {person.token}\r\n"
+        f"Content-Type: application/json\r\n{length}\r\n\r\n"
+    ).encode()
+    with closing(connect(impatient)) as connection:
+        connection.sendall(request + sent_part)
+        waited, answer = seconds_until_closed(connection)
+    assert waited < 5
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "request_timeout"
+    assert person.get(f"/ws/rooms/{room}/messages").json()["events"] == []
+    assert "Traceback" not in impatient.output_path.read_text()
+
+
+def test_a_websocket_and_a_long_poll_outlive_the_client_timeout(impatient):
     person = Person(impatient.url).register().login()
     room = person.create_room()
     listening = person.connect(room)
-    time.sleep(2.5)  # the point: more than the 1 s header timeout passes with the socket silent
+    polled = {}
+    poll = threading.Thread(
+        target=lambda: polled.update(answer=person.get(f"/ws/rooms/{room}/messages?after=0&wait=10"))
+    )
+    poll.start()
+    time.sleep(2.5)  # the point: more than the 1 s client timeout passes with both silent
     sent = person.post(f"/ws/rooms/{room}/messages", json={"content": "still open"})
     assert listening.stored_events(1)[0] == sent.json()
+    poll.join(timeout=10)
+    assert polled["answer"].status_code == 200
+    assert polled["answer"].json()["events"] == [sent.json()]
 
 
 def test_one_address_holds_at_most_its_share_and_the_server_its_ceiling(capped):
