@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import json
 import os
+import resource
 import secrets
 import shutil
 import socket
@@ -56,6 +57,18 @@ def assert_no_secret_in(log_lines, person, *other_secrets):
     for line in log_lines:
         for secret in secrets:
             assert secret not in line, f"a secret reached the log: {line[:300]}"
+
+
+@contextlib.contextmanager
+def descriptor_limit_at_least(wanted):
+    """Raise this process's soft descriptor limit (and so its children's) to `wanted`, for a while."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard == resource.RLIM_INFINITY or hard >= wanted, f"the hard descriptor limit {hard} is below {wanted}"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def database_url_named(admin_url, name):

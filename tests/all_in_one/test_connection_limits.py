@@ -1,6 +1,7 @@
 """make run's server holds the line (issue 15, finding 2): idle and slow connections are closed after
-the client timeout, a body that stops arriving gets 408, one address holds at most so many connections, and past the server's ceiling a
-connection gets a refusal in the envelope, while everyone else is served and nothing floods the log."""
+the client timeout, a body that stops arriving gets 408, one address holds at most so many
+connections, and past the server's ceiling a connection gets a refusal in the envelope, while
+everyone else is served and nothing floods the log."""
 
 import json
 import socket

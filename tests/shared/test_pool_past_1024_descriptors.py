@@ -1,13 +1,12 @@
 """The pool in a process that holds thousands of sockets: the connections it opens then get
 descriptors past 1,024, which select() refuses (issue 15: 500s from about 1,000 WebSockets on)."""
 
-import resource
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import GENEROUS_LIMITS, Person, RunningServer
+from tests.conftest import GENEROUS_LIMITS, Person, RunningServer, descriptor_limit_at_least
 
 pytestmark = pytest.mark.slow
 
@@ -19,13 +18,8 @@ DESCRIPTORS_NEEDED = 2 * SOCKETS + 500  # both ends live on this machine, and th
 
 @pytest.fixture(scope="module")
 def descriptor_limit():
-    """Raise this process's soft limit (and so its children's) as far as the test needs."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = max(soft, DESCRIPTORS_NEEDED)
-    assert hard == resource.RLIM_INFINITY or hard >= wanted, f"the hard descriptor limit {hard} is below {wanted}"
-    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    yield wanted
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with descriptor_limit_at_least(DESCRIPTORS_NEEDED):
+        yield
 
 
 @pytest.fixture(scope="module")
