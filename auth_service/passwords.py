@@ -10,6 +10,11 @@ import secrets
 
 import bcrypt
 from gevent.threadpool import ThreadPool
+from prometheus_client import Gauge
+
+PASSWORD_HASHES_IN_FLIGHT = Gauge(
+    "parley_password_hashes_in_flight", "bcrypt hashes and checks running or queued for the hashing threads"
+)
 
 
 def _bcrypt_input(password):
@@ -26,10 +31,12 @@ class PasswordHasher:
         # login against it takes as long as checking a real one, so timing does not tell which names exist.
         self._unknown_user_hash = bcrypt.hashpw(_bcrypt_input(secrets.token_urlsafe(32)), bcrypt.gensalt(rounds))
 
+    @PASSWORD_HASHES_IN_FLIGHT.track_inprogress()
     def hash(self, password):
         hashed = self._pool.apply(bcrypt.hashpw, (_bcrypt_input(password), bcrypt.gensalt(self._rounds)))
         return hashed.decode("ascii")
 
+    @PASSWORD_HASHES_IN_FLIGHT.track_inprogress()
     def verify(self, password, password_hash):
         """True if `password` matches; with no hash (unknown user) False, after the same work."""
         expected = password_hash.encode("ascii") if password_hash else self._unknown_user_hash

@@ -1,14 +1,14 @@
 """Several requests at once on the one gevent worker of the all-in-one process."""
 
+import re
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from tests.conftest import Person
+from tests.conftest import METRICS_HEADERS, Person, eventually
 
 
 def test_two_concurrent_registrations_of_one_name_give_one_201_and_one_409(base_url, db_cursor):
@@ -26,6 +26,11 @@ def test_two_concurrent_registrations_of_one_name_give_one_201_and_one_409(base_
     assert statuses == [201, 409]
     db_cursor.execute("SELECT count(*) FROM users WHERE lower(username) = %s", (name,))
     assert db_cursor.fetchone()[0] == 1
+
+
+def password_hashes_in_flight(url):
+    metrics = requests.get(f"{url}/auth/metrics", headers=METRICS_HEADERS).text
+    return float(re.search(r"^parley_password_hashes_in_flight (\S+)$", metrics, re.M).group(1))
 
 
 @pytest.mark.slow
@@ -49,7 +54,8 @@ def test_a_login_storm_does_not_stall_me_on_the_same_worker(production_cost_serv
     threads = [threading.Thread(target=login) for _ in range(storm_size)]
     for thread in threads:
         thread.start()
-    time.sleep(0.3)  # the storm reaches the worker first
+    # The storm reaches the worker first: every login of it is hashing or queued for the hashing threads.
+    eventually(lambda: password_hashes_in_flight(production_cost_server.url) == storm_size, what="the storm")
     me = person.get("/auth/me")
     with lock:
         logins_done_before_me = len(finished)
