@@ -12,7 +12,7 @@ from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.hub import RoomHub
 from ws_service.limits import TokenBuckets
 from ws_service.routes import bp as rooms_bp
-from ws_service.session_events import listen_for_ended_sessions
+from ws_service.database_events import listen_for_database_events
 from ws_service.sockets import bp as sockets_bp
 
 
@@ -29,11 +29,11 @@ def create_app(config=None):
         with app.app_context():
             return actions.fetch_events_after(room_id, after_seq, limit)
 
-    def find_ended_sessions(sessions):
+    def find_ended_sockets(sockets):
         with app.app_context():
-            return actions.ended_sessions(sessions)
+            return actions.ended_sockets(sockets)
 
-    hub = RoomHub(fetch_events, config.ws_connections_per_user, find_ended_sessions, config.ws_session_sweep_seconds)
+    hub = RoomHub(fetch_events, config.ws_connections_per_user, find_ended_sockets, config.ws_session_sweep_seconds)
     broker: InMemoryBroker | RedisBroker
     if config.redis_url:
         broker = RedisBroker(hub, config.redis_url, config.presence_ttl_seconds)
@@ -50,7 +50,7 @@ def create_app(config=None):
     app.extensions["parley_health_checks"]["background"] = loops.check
     hub.start(broker, loops)
     broker.start(loops)
-    loops.spawn("session listener", listen_for_ended_sessions, config.database_url, hub)
+    loops.spawn("database listener", listen_for_database_events, config.database_url, hub)
     return app
 
 

@@ -233,7 +233,8 @@ def do_leave_room(room_id, user_id):
         _visible_room(cursor, room_id, user_id)
         if not storage.delete_member(cursor, room_id, user_id):
             raise NotAMember("You are not a member of this room.")
-    _hub().close_room(room_id, 1000, "You left the room", user_id=user_id)
+        # Closes the member's sockets in the room on every process, once this commits.
+        storage.announce_membership_ended(cursor, room_id, user_id)
 
 
 def do_rename_room(room_id, user_id, name):
@@ -246,7 +247,7 @@ def do_delete_room(room_id, user_id):
     with db.transaction() as cursor:
         _owned_room(cursor, room_id, user_id)
         storage.delete_room(cursor, room_id)
-    _hub().close_room(room_id, 1000, "The room was deleted")
+        storage.announce_membership_ended(cursor, room_id)
 
 
 def open_room_socket(room_id, user_id):
@@ -258,10 +259,11 @@ def open_room_socket(room_id, user_id):
     return room
 
 
-def ended_sessions(sessions):
-    """Of the (token id, user id) pairs of open sockets, the token ids revoked or whose user is gone."""
+def ended_sockets(sockets):
+    """Of the (token id, user id, room id) of open sockets: the token ids revoked or whose user is
+    gone, and the (room id, user id) memberships that ended."""
     with db.autocommit() as cursor:
-        return storage.ended_sessions(cursor, sessions)
+        return storage.ended_sockets(cursor, sockets)
 
 
 def current_last_seq(room_id):

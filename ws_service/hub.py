@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 # (room_id, after_seq, limit) -> the stored events after after_seq, in seq order, from the database.
 FetchEvents = Callable[[int, int, int], list[EventDict]]
-# [(token id, user id)] -> the token ids no longer valid (revoked, or their user deleted).
-FindEndedSessions = Callable[[list[tuple[str, int]]], set[str]]
+# [(token id, user id, room id)] of open sockets -> (the token ids no longer valid (revoked, or their
+# user deleted), the (room id, user id) memberships that ended).
+FindEndedSockets = Callable[[list[tuple[str, int, int]]], tuple[set[str], set[tuple[int, int]]]]
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,12 @@ class RoomHub:
         self,
         fetch_events: FetchEvents,
         max_connections_per_user: int,
-        find_ended_sessions: FindEndedSessions,
+        find_ended_sockets: FindEndedSockets,
         sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:
         self._sweep_seconds = sweep_seconds
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event], from the database
-        self._find_ended_sessions = find_ended_sessions  # [(jti, user_id)] -> {jti no longer valid}
+        self._find_ended_sockets = find_ended_sockets
         self._max_per_user = max_connections_per_user
         self._inbox: Queue = Queue()  # (kind, payload), handled in order by _run()
         self._rooms: dict[int, RoomState] = {}
@@ -106,7 +107,8 @@ class RoomHub:
         self._inbox.put(("resync", room_ids))
 
     def check_sessions(self) -> None:
-        """Close the sockets whose token has expired, been revoked or lost its user."""
+        """Close the sockets whose token has expired, been revoked or lost its user, or whose user is
+        no longer a member of the room."""
         self._inbox.put(("check_sessions", None))
 
     def end_sessions(self, token_ids: set[str], user_ids: set[int]) -> None:
@@ -355,19 +357,21 @@ class RoomHub:
         return alive
 
     def _on_check_sessions(self, _: None) -> None:
-        sessions = {connection.token_id: connection.user["id"] for connection in self._end_expired()}
-        if sessions:
-            gevent.spawn(self._find_ended, list(sessions.items()))
+        sockets = {(c.token_id, c.user["id"], c.room_id) for c in self._end_expired()}
+        if sockets:
+            gevent.spawn(self._find_ended, list(sockets))
 
-    def _find_ended(self, sessions: list[tuple[str, int]]) -> None:
+    def _find_ended(self, sockets: list[tuple[str, int, int]]) -> None:
         """Runs in its own greenlet, so that the hub never waits on the database."""
         try:
-            ended = self._find_ended_sessions(sessions)
+            ended, memberships_ended = self._find_ended_sockets(sockets)
         except Exception:
-            log.exception("could not check %d sessions; next sweep tries again", len(sessions))
+            log.exception("could not check %d sockets; next sweep tries again", len(sockets))
             return
         if ended:
             self.end_sessions(ended, set())
+        for room_id, user_id in memberships_ended:
+            self.close_room(room_id, 1000, "You are no longer a member of this room", user_id=user_id)
 
     def _on_sessions_ended(self, payload: tuple[set[str], set[int]]) -> None:
         token_ids, user_ids = payload

@@ -1,5 +1,7 @@
 """ws_service's SQL: rooms, memberships, messages and each room's event log."""
 
+import json
+
 import psycopg2.errors
 
 from shared.db import PreparedStatement
@@ -232,6 +234,19 @@ def insert_member(cursor, room_id, user_id):
         raise UserNotFound() from None
 
 
+# NOTIFY channel: a member left a room, or a room was deleted (see ws_service/database_events.py).
+MEMBERSHIPS_ENDED_CHANNEL = "parley_memberships_ended"
+
+
+def announce_membership_ended(cursor, room_id, user_id=None):
+    """Tell every ws_service process, once the transaction commits, to close the sockets `user_id`
+    holds in the room (every socket in it, without a user: the room is gone)."""
+    payload = json.dumps({"room_id": room_id, "user_id": user_id})
+    cursor.execute(
+        "SELECT pg_notify(%(channel)s, %(payload)s)", {"channel": MEMBERSHIPS_ENDED_CHANNEL, "payload": payload}
+    )
+
+
 def delete_member(cursor, room_id, user_id):
     cursor.execute(
         "DELETE FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user_id)s",
@@ -408,15 +423,27 @@ def find_sent_event(cursor, room_id, user_id, client_id):
     return cursor.fetchone()
 
 
-def ended_sessions(cursor, sessions):
-    """The token ids among `sessions` ((jti, user_id) pairs) revoked, or whose user no longer exists."""
+def ended_sockets(cursor, sockets):
+    """Of `sockets` ((jti, user_id, room_id) triples), the token ids revoked or whose user no longer
+    exists, and the (room_id, user_id) memberships that no longer exist."""
     cursor.execute(
         """
-        SELECT s.jti
-          FROM unnest(%(jtis)s::text[], %(user_ids)s::bigint[]) AS s (jti, user_id)
+        SELECT s.jti, s.user_id, s.room_id,
+               EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = s.jti)
+               OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id) AS session_ended
+          FROM unnest(%(jtis)s::text[], %(user_ids)s::bigint[], %(room_ids)s::bigint[]) AS s (jti, user_id, room_id)
          WHERE EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = s.jti)
             OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id)
+            OR NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = s.room_id AND m.user_id = s.user_id)
         """,
-        {"jtis": [jti for jti, _ in sessions], "user_ids": [user_id for _, user_id in sessions]},
+        {
+            "jtis": [jti for jti, _, _ in sockets],
+            "user_ids": [user_id for _, user_id, _ in sockets],
+            "room_ids": [room_id for _, _, room_id in sockets],
+        },
     )
-    return {row["jti"] for row in cursor.fetchall()}
+    rows = cursor.fetchall()
+    return (
+        {row["jti"] for row in rows if row["session_ended"]},
+        {(row["room_id"], row["user_id"]) for row in rows if not row["session_ended"]},
+    )

@@ -23,7 +23,14 @@ def redis_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ws_processes(database_url, redis_server, tmp_path_factory):
     logs = tmp_path_factory.mktemp("ws-processes")
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3", **GENEROUS_LIMITS}
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "PRESENCE_TTL_SECONDS": "3",
+        # What these tests close must close at once: the sweep, a backstop, does not come in time.
+        "WS_SESSION_SWEEP_SECONDS": "60",
+        **GENEROUS_LIMITS,
+    }
     processes = [GunicornService("ws_service", env, logs / f"ws{i}.log") for i in range(PROCESSES)]
     yield processes
     for process in processes:
@@ -140,3 +147,26 @@ def test_typing_crosses_processes_to_everyone_but_the_typist(base_url, ws_proces
     socket.send(type="send", content="done typing", client_id="t1")
     before = typist_elsewhere.receive_until(lambda f: f.get("content") == "done typing")
     assert "typing" not in [f["type"] for f in before]
+
+
+def test_leaving_a_room_closes_the_leavers_sockets_on_every_process(base_url, ws_processes):
+    owner = person_on(base_url, ws_processes[0])
+    room = owner.create_room(private=True)
+    member = person_on(base_url, ws_processes[0])
+    assert owner.post(f"/ws/rooms/{room}/members", json={"user_id": member.id}).status_code == 200
+    sockets = [same_person_on(member, process).connect(room) for process in ws_processes]
+    staying = owner.connect(room)
+    # nginx spreads one user's sockets over the processes: the leave goes through one of them.
+    assert member.request("DELETE", f"/ws/rooms/{room}/members/me").status_code == 204
+    assert [socket.close_code(timeout=3) for socket in sockets] == [1000] * PROCESSES
+    sent = owner.post(f"/ws/rooms/{room}/messages", json={"content": "after you left"}).json()
+    assert staying.stored_events(1)[0]["id"] == sent["id"]
+
+
+def test_deleting_a_room_closes_its_sockets_on_every_process(base_url, ws_processes):
+    owner = person_on(base_url, ws_processes[1])
+    room = owner.create_room()
+    guests = [person_on(base_url, process) for process in ws_processes]
+    sockets = [guest.connect(room) for guest in guests] + [same_person_on(owner, ws_processes[2]).connect(room)]
+    assert owner.request("DELETE", f"/ws/rooms/{room}").status_code == 204
+    assert [socket.close_code(timeout=3) for socket in sockets] == [1000] * (PROCESSES + 1)

@@ -74,14 +74,23 @@ def revoked():
 
 
 @pytest.fixture
-def hub(stored, revoked):
+def left():
+    """The (room id, user id) memberships the database no longer has."""
+    return set()
+
+
+@pytest.fixture
+def hub(stored, revoked, left):
     def fetch_events(room_id, after_seq, limit):
         return [e for e in stored.get(room_id, []) if e["seq"] > after_seq][:limit]
 
-    def find_ended_sessions(sessions):
-        return {jti for jti, _user_id in sessions if jti in revoked}
+    def find_ended_sockets(sockets):
+        return (
+            {jti for jti, _user_id, _room_id in sockets if jti in revoked},
+            {(room_id, user_id) for _jti, user_id, room_id in sockets if (room_id, user_id) in left},
+        )
 
-    running = RoomHub(fetch_events, max_connections_per_user=2, find_ended_sessions=find_ended_sessions)
+    running = RoomHub(fetch_events, max_connections_per_user=2, find_ended_sockets=find_ended_sockets)
     running.start(InMemoryBroker(running), BackgroundLoops())
     return running
 
@@ -209,3 +218,15 @@ def test_a_socket_whose_token_was_revoked_is_closed_at_the_next_check(hub, revok
     assert first.closed_with is None
     assert second.closed_with == 1008
     assert json.loads(second.frames[-1][1])["code"] == "token_revoked"
+
+
+def test_a_socket_whose_membership_ended_unheard_is_closed_at_the_next_check(hub, left):
+    """The backstop for a leave whose notification no listener heard (the database link was down)."""
+    leaver, other_room, stayer = RecordingConnection(10, 1), RecordingConnection(11, 1), RecordingConnection(10, 2)
+    for connection in (leaver, other_room, stayer):
+        hub.register(connection).get()
+    left.add((10, 1))
+    hub.check_sessions()
+    until(lambda: leaver.closed_with is not None)
+    assert leaver.closed_with == 1000
+    assert other_room.closed_with is None and stayer.closed_with is None
