@@ -9,10 +9,10 @@ from shared.service import create_service_app
 from ws_service import actions
 from ws_service.background import BackgroundLoops
 from ws_service.broker import InMemoryBroker, RedisBroker
+from ws_service.database_events import listen_for_database_events
 from ws_service.hub import RoomHub
 from ws_service.limits import TokenBuckets
 from ws_service.routes import bp as rooms_bp
-from ws_service.database_events import listen_for_database_events
 from ws_service.sockets import bp as sockets_bp
 
 
