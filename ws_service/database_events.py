@@ -11,6 +11,7 @@ whatever was said while no one listened."""
 
 import json
 import logging
+from typing import TypeGuard
 
 import gevent.socket
 import psycopg2
@@ -80,5 +81,5 @@ def _read_membership(said: dict, hub: RoomHub) -> None:
     hub.close_room(room_id, 1000, reason, user_id=user_id)
 
 
-def _is_id(value: object) -> bool:
+def _is_id(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
