@@ -9,6 +9,7 @@ in Redis with an expiry, so a process that dies leaves no ghosts for longer than
 import contextlib
 import json
 import logging
+import time
 import uuid
 
 import gevent
@@ -190,15 +191,23 @@ class RedisBroker:
         """Write this process's view of each room to Redis on every change, and again before it
         expires; a process that dies stops refreshing, and its users fade out with the TTL."""
         refresh_every = self._presence_ttl / 3
+        # On a deadline, not when the queue falls quiet: a busy process's changes in some rooms must
+        # not let the others' presence expire.
+        next_refresh = time.monotonic() + refresh_every
         while True:
+            until_refresh = next_refresh - time.monotonic()
             try:
-                room_id, users, event = self._presence_updates.get(timeout=refresh_every)
-                self._local_presence[room_id] = users
-                if event is not None:
-                    self._redis.publish(_channel(room_id), self._envelope(event))
-                rooms = [room_id]
+                if until_refresh <= 0:
+                    rooms = list(self._local_presence)
+                    next_refresh = time.monotonic() + refresh_every
+                else:
+                    room_id, users, event = self._presence_updates.get(timeout=until_refresh)
+                    self._local_presence[room_id] = users
+                    if event is not None:
+                        self._redis.publish(_channel(room_id), self._envelope(event))
+                    rooms = [room_id]
             except Empty:
-                rooms = list(self._local_presence)
+                continue  # the refresh is due
             except redis.RedisError as error:
                 log.warning("could not publish presence (%s)", error)
                 continue

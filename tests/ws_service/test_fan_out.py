@@ -170,3 +170,20 @@ def test_deleting_a_room_closes_its_sockets_on_every_process(base_url, ws_proces
     sockets = [guest.connect(room) for guest in guests] + [same_person_on(owner, ws_processes[2]).connect(room)]
     assert owner.request("DELETE", f"/ws/rooms/{room}").status_code == 204
     assert [socket.close_code(timeout=3) for socket in sockets] == [1000] * (PROCESSES + 1)
+
+
+def test_presence_in_a_quiet_room_outlives_its_ttl_while_other_rooms_are_busy(base_url, ws_processes):
+    """Each process rewrites its presence before the TTL (3 s here) on a deadline: changes that keep
+    coming in other rooms must not hold back the refresh of the quiet ones."""
+    idle = person_on(base_url, ws_processes[0])
+    quiet_room, busy_room = idle.create_room(), idle.create_room()
+    held = idle.connect(quiet_room)
+    churner = person_on(base_url, ws_processes[0])
+    observer = person_on(base_url, ws_processes[1])
+    assert idle.id in connected_ids(observer, quiet_room)
+    deadline = time.monotonic() + 5  # well past the TTL
+    while time.monotonic() < deadline:
+        churner.connect(busy_room).close()  # a join and a leave, each a change of presence
+        time.sleep(0.1)
+    assert idle.id in connected_ids(observer, quiet_room)
+    held.close()
