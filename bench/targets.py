@@ -92,21 +92,58 @@ def gunicorn(app, port, *options):
 def process_tree(pid):
     """`pid` and all its descendants."""
     pids = [pid]
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:  # it ended meanwhile
+        children = []
+    for child in children:
         pids += process_tree(int(child))
     return pids
 
 
 def cpu_seconds(pid):
     """User and system CPU time of a process tree so far."""
-    total = 0
-    for each in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_seconds_of(each) for each in process_tree(pid))
+
+
+# What each process of a deployment is, by its command line: CPU per message is counted per kind.
+PROCESS_KINDS = (
+    ("ws_service.wsgi", "ws_service"),
+    ("auth_service.wsgi", "auth_service and user_service"),
+    ("user_service.wsgi", "auth_service and user_service"),
+    ("nginx", "nginx"),
+    ("redis-server", "Redis"),
+    ("postgres", "PostgreSQL"),
+    ("local_stack", "make stack's launcher"),
+)
+
+
+def process_kind(pid):
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except FileNotFoundError:
+        return None
+    return next((kind for marker, kind in PROCESS_KINDS if marker in command), "other")
+
+
+def cpu_by_kind(root_pids):
+    """User and system CPU time so far of the process trees under `root_pids`, by kind of process."""
+    totals = {}
+    for root in root_pids:
+        for pid in process_tree(root):
+            kind = process_kind(pid)
+            if kind is not None:
+                totals[kind] = totals.get(kind, 0.0) + cpu_seconds_of(pid)
+    return totals
+
+
+def cpu_seconds_of(pid):
+    """User and system CPU time of one process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid):
@@ -126,6 +163,7 @@ class EmbeddedPostgres:
         self._server = pgserver.get_server(tempfile.mkdtemp(prefix="parley-bench-pg-"), cleanup_mode="delete")
         self.admin_url = self._server.get_uri()
         postmaster = int((Path(self._server.pgdata) / "postmaster.pid").read_text().split()[0])
+        self.pid = postmaster
         if (os.cpu_count() or 1) >= 2:
             for pid in process_tree(postmaster):  # the backends it forks later inherit the affinity
                 os.sched_setaffinity(pid, {SERVER_CORE})

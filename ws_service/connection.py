@@ -6,10 +6,12 @@ greenlet that sends data frames, and it sends stored events in seq order, each o
 the client already has and reads a gap from the database before going on. Frames arrive whole
 (ws_service/frames.py); what has piled up in the outbox goes out in one write.
 
-The writer runs only while the socket is busy: the hub asks every writer now and then to end if
-it wrote nothing since it last asked (park_if_idle), and the next delivery starts another. An idle
-socket (most of them) then costs no parked greenlet, and a busy one pays for no spawn or timer
-per frame.
+The writer runs only while the socket has frames waiting: it ends as soon as its outbox is empty,
+and the next delivery writes at once if the socket takes it (most do) or starts another. An idle
+socket (most of them) costs no parked greenlet, and a live one that keeps up costs no queue, switch
+or timer per frame. A writer that stayed for the next frame would push every later delivery
+through the queue: in the microservices layout, where nginx shares the core and a socket is not
+always writable at once, that doubled the CPU of each delivery.
 """
 
 import contextlib
@@ -36,7 +38,6 @@ CATCH_UP_PAGE = 500
 WRITE_BATCH = 64
 CLOSE_GRACE_SECONDS = 10
 _CLOSE = object()
-_PARK = object()
 
 
 class WriteTimedOut(OSError):
@@ -153,12 +154,10 @@ class Connection:
         self.token_id: str = token_claims["jti"]
         self.token_expires_at: int = token_claims["exp"]
         self.typing_announced_at = float("-inf")  # read and written by the socket's reader only
-        self._outbox: Queue = Queue(maxsize=outbox_size)  # (frame, seq), or (_CLOSE, (code, reason)), or _PARK
+        self._outbox: Queue = Queue(maxsize=outbox_size)  # (frame, seq), or (_CLOSE, (code, reason))
         self._fetch_events = fetch_events
         self._cursor: int | None = None  # seq of the last stored event the client has; None until hello is sent
         self._writer: gevent.Greenlet | None = None  # the greenlet writing now, if any
-        self._writes = 0  # batches written; compared between park_if_idle() calls
-        self._writes_when_asked = 0
         self._written = Event()  # set once the close is sent, or the socket failed
         self._closing = False  # once set, nothing more is queued but the close
         ws.sock = SerialisedSocket(ws.sock, write_timeout)
@@ -181,7 +180,6 @@ class Connection:
             # The common case, a live socket keeping up: no queue, no greenlet switch.
             if seq is not None:
                 self._cursor = seq
-            self._writes += 1
             return True
         try:
             self._outbox.put_nowait((frame, seq))
@@ -228,13 +226,6 @@ class Connection:
         `last_seq` is the room's, read after registering: every event after it comes live."""
         self._writer = gevent.spawn(self._start, hello, after_seq, last_seq)
 
-    def park_if_idle(self) -> None:
-        """From the hub, every few seconds: a writer that wrote nothing since the last call ends."""
-        if self._writer is not None and self._writes == self._writes_when_asked and not self._closing:
-            with contextlib.suppress(Full):
-                self._outbox.put_nowait((_PARK, None))
-        self._writes_when_asked = self._writes
-
     def _wake_writer(self) -> None:
         if self._writer is None and self._cursor is not None and not self._written.is_set():
             self._writer = gevent.spawn(self._write)
@@ -254,24 +245,25 @@ class Connection:
         self._write()
 
     def _write(self) -> None:
-        """Write what the outbox brings until asked to park with nothing left to write, then end.
-        Nothing between finding the outbox empty and ending yields, so a delivery either comes
-        before (and is written) or finds no writer (and starts one)."""
+        """Write what the outbox holds, in batches, and end once it is empty. Nothing between finding
+        the outbox empty and ending yields, so a delivery either comes before (and is written) or
+        finds no writer (and writes at once, or starts one)."""
         assert self._cursor is not None, "a writer starts once hello and the backlog are sent"
         try:
-            for item in self._outbox:
+            while True:
+                try:
+                    item = self._outbox.get_nowait()
+                except Empty:
+                    return
                 batch: list[bytes] = []
                 while True:
                     frame, seq = item
-                    if frame is _PARK:
-                        if self._outbox.empty() and not batch:
-                            return
-                    elif frame is _CLOSE:
+                    if frame is _CLOSE:
                         self._send(batch)
                         self._send_close(*seq)
                         self._written.set()
                         return
-                    elif seq is None or seq > self._cursor:  # else the client has it already, from the backlog
+                    if seq is None or seq > self._cursor:  # else the client has it already, from the backlog
                         if seq is not None:
                             if seq > self._cursor + 1:
                                 self._send(batch)
@@ -286,7 +278,6 @@ class Connection:
                     except Empty:
                         break
                 self._send(batch)
-                self._writes += 1
         except Exception as error:
             self._fail(error)
         finally:

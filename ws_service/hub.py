@@ -37,9 +37,9 @@ log = logging.getLogger(__name__)
 # How long an event may wait for the seq before it (published a moment later by another
 # greenlet or process) before the hub reads the missing ones from the database.
 GAP_WAIT_SECONDS = 0.25
-# How often, by default, idle sockets' writers are let go (see Connection.park_if_idle), and sockets
-# whose token has expired, been revoked (logout) or lost its user (account deleted) are looked for:
-# a backstop, since each of those closes its sockets at once (see end_sessions and _on_expire).
+# How often, by default, sockets whose token has expired, been revoked (logout) or lost its user
+# (account deleted), or whose membership ended, are looked for: a backstop, since each of those
+# closes its sockets at once (see end_sessions, _on_expire and ws_service/database_events.py).
 SWEEP_SECONDS = 5.0
 
 
@@ -141,7 +141,6 @@ class RoomHub:
     def _sweep_now_and_then(self) -> None:
         while True:
             gevent.sleep(self._sweep_seconds)
-            self._inbox.put(("park_idle_writers", None))
             self.check_sessions()
 
     # -- the hub's own greenlet -----------------------------------------------------------------
@@ -159,7 +158,6 @@ class RoomHub:
             "gap_filled": self._on_gap_filled,
             "resync": self._on_resync,
             "caught_up": self._on_caught_up,
-            "park_idle_writers": self._on_park_idle_writers,
             "check_sessions": self._on_check_sessions,
             "sessions_ended": self._on_sessions_ended,
             "expire": self._on_expire,
@@ -339,11 +337,6 @@ class RoomHub:
         for room in self._rooms.values():
             for connection in list(room.connections):
                 connection.finish(code, reason)
-
-    def _on_park_idle_writers(self, _: None) -> None:
-        for room in self._rooms.values():
-            for connection in room.connections:
-                connection.park_if_idle()
 
     def _end_expired(self) -> list["Connection"]:
         """Close the sockets whose token has expired; the others, still live."""

@@ -91,20 +91,19 @@ def test_an_idle_socket_that_takes_a_frame_gets_it_written_at_once_with_no_write
     assert connection._writer is None
 
 
-def test_a_socket_that_would_wait_gets_a_writer_which_is_let_go_when_idle():
+def test_a_socket_that_would_wait_gets_a_writer_which_ends_once_it_has_written_everything():
     ws, recorder, connection = live_connection()
     recorder.take_at_once = 0
     connection.deliver(text_frame(message(1)), 1)
+    assert connection._writer is not None, "the socket took nothing: a writer waits for it"
     until(lambda: [frame.get("seq") for frame in recorder.frames] == [None, 1])
-    assert connection._writer is not None, "a busy socket's writer stays for the next frame"
-    connection.park_if_idle()  # it wrote since the last time it was asked: it stays
-    gevent.sleep(0.01)  # time to end, which it must not
-    assert connection._writer is not None
-    connection.park_if_idle()  # nothing written since: it goes
-    until(lambda: connection._writer is None)
+    until(lambda: connection._writer is None)  # nothing left to write: it ends
+    recorder.take_at_once = None
+    connection.deliver(text_frame(message(2)), 2)  # and the next frame goes out at once again
+    assert [frame.get("seq") for frame in recorder.frames] == [None, 1, 2]
+    assert connection._writer is None
 
-    for seq in (2, 3):
-        connection.deliver(text_frame(message(seq)), seq)
+    connection.deliver(text_frame(message(3)), 3)
     connection.finish(1000, "done")
     connection.join(timeout=1)
     assert [frame.get("seq") for frame in recorder.frames] == [None, 1, 2, 3]

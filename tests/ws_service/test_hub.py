@@ -37,9 +37,6 @@ class RecordingConnection:
     def send_event(self, event):
         self.frames.append((None, json.dumps(event)))
 
-    def park_if_idle(self):
-        pass
-
     def finish(self, code, reason):
         self.closed_with = code
 
