@@ -9,6 +9,7 @@ from shared.service import create_service_app
 from ws_service import actions
 from ws_service.background import BackgroundLoops
 from ws_service.broker import InMemoryBroker, RedisBroker
+from ws_service.committer import MessageCommitter
 from ws_service.database_events import listen_for_database_events
 from ws_service.hub import RoomHub
 from ws_service.limits import TokenBuckets
@@ -33,6 +34,14 @@ def create_app(config=None):
         with app.app_context():
             return actions.ended_sockets(sockets)
 
+    def store_batch(sends):
+        with app.app_context():
+            return actions.store_batch(sends)
+
+    def publish_stored(outcomes):
+        with app.app_context():
+            actions.publish_stored(outcomes)
+
     hub = RoomHub(fetch_events, config.ws_connections_per_user, find_ended_sockets, config.ws_session_sweep_seconds)
     broker: InMemoryBroker | RedisBroker
     if config.redis_url:
@@ -43,6 +52,7 @@ def create_app(config=None):
     app.extensions["parley_hub"] = hub
     app.extensions["parley_broker"] = broker
     app.extensions["parley_fetch_events"] = fetch_events
+    app.extensions["parley_committer"] = committer = MessageCommitter(store_batch, publish_stored)
     app.extensions["parley_rate_limits"] = TokenBuckets(config.message_rate_per_second, config.message_burst)
     app.register_blueprint(rooms_bp)
     app.register_blueprint(sockets_bp)
@@ -50,6 +60,7 @@ def create_app(config=None):
     app.extensions["parley_health_checks"]["background"] = loops.check
     hub.start(broker, loops)
     broker.start(loops)
+    committer.start(loops)
     loops.spawn("database listener", listen_for_database_events, config.database_url, hub)
     return app
 

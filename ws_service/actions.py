@@ -1,8 +1,10 @@
 """What ws_service does. Each change is one function: check, store with the room's next seq,
 commit, and only then publish, so that no one ever receives an event that was not stored."""
 
+import logging
 import re
 
+import psycopg2.errors
 from flask import current_app
 from prometheus_client import Gauge
 
@@ -10,6 +12,8 @@ from shared import db
 from shared.errors import Forbidden, NotFound, RateLimited, Unprocessable, UserNotFound
 from ws_service import storage
 from ws_service.events import DELETED_USER, event_from_row, typing_event
+
+log = logging.getLogger(__name__)
 
 
 class RoomNotFound(NotFound):
@@ -284,21 +288,46 @@ def check_rate(user_id):
 
 
 def do_send_message(room_id, user, content, client_id):
-    """Store the message with the room's next seq, then publish it. Returns (event, created):
-    a repeated client_id gives the stored event and created False, and publishes nothing."""
+    """Store the message with the room's next seq (with whatever else this process is storing at the
+    same moment), then publish it. Returns (event, created): a repeated client_id gives the stored
+    event and created False, and publishes nothing."""
     check_rate(user["id"])
+    send = storage.Send(room_id, user["id"], content, client_id, tuple(mentioned_names(content)))
+    outcome, row = current_app.extensions["parley_committer"].store(send)
+    if outcome == "stored":
+        return event_from_row(row), True
+    if outcome == "blocked":
+        raise Blocked()
     with db.autocommit() as cursor:
-        outcome, row = storage.store_message(cursor, room_id, user["id"], content, client_id, mentioned_names(content))
-        if outcome == "blocked":
-            raise Blocked()
         if outcome == "repeated":
             return event_from_row(storage.find_sent_event(cursor, room_id, user["id"], client_id)), False
-        if outcome == "not_a_member":
-            _member_room(cursor, room_id, user["id"])  # which error: no such room, or not a member
-            raise NotAMember()  # joined and left again meanwhile
-    event = event_from_row(row)
-    publish_event(event)
-    return event, True
+        _member_room(cursor, room_id, user["id"])  # which error: no such room, or not a member
+    raise NotAMember()  # joined and left again meanwhile
+
+
+# A deadlock PostgreSQL broke by failing our statement: the batch is stored again, whole.
+STORE_ATTEMPTS = 3
+
+
+def store_batch(sends):
+    """For the committer: store `sends` in one statement; their (outcome, row) in order."""
+    attempt = 1
+    while True:
+        with db.autocommit() as cursor:
+            try:
+                return storage.store_messages(cursor, sends)
+            except psycopg2.errors.TransactionRollbackError:
+                if attempt == STORE_ATTEMPTS:
+                    raise
+        log.warning("a batch of %d messages met a deadlock; storing it again", len(sends))
+        attempt += 1
+
+
+def publish_stored(outcomes):
+    """For the committer, after the commit: the stored messages' events, in seq order."""
+    events = [event_from_row(row) for outcome, row in outcomes if outcome == "stored"]
+    if events:
+        _broker().publish_many(events)
 
 
 def do_edit_message(room_id, user, message_id, content):

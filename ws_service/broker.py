@@ -41,6 +41,10 @@ class InMemoryBroker:
     def publish(self, event):
         self._hub.broadcast(event)
 
+    def publish_many(self, events):
+        for event in events:
+            self._hub.broadcast(event)
+
     def publish_ephemeral(self, event):
         self._hub.broadcast(event)
 
@@ -90,6 +94,18 @@ class RedisBroker:
         except redis.RedisError as error:
             log.warning("could not publish to Redis (%s); delivering locally only", error)
             self._hub.broadcast(event)
+
+    def publish_many(self, events):
+        """Publish stored events (a committed batch, in seq order) in one round trip."""
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for event in events:
+                pipe.publish(_channel(event["room_id"]), self._envelope(event))
+            pipe.execute()
+        except redis.RedisError as error:
+            log.warning("could not publish to Redis (%s); delivering locally only", error)
+            for event in events:
+                self._hub.broadcast(event)
 
     def publish_ephemeral(self, event):
         """An event that is never stored (typing): this process's sockets get it at once, the

@@ -26,6 +26,10 @@ def test_a_statement_is_prepared_once_per_connection_and_runs_with_each_calls_pa
                     DOUBLED.execute(cursor, {"n": n, "label": "it's 50% more"})  # quotes and % pass through
                     assert cursor.fetchone() == {"doubled": 2 * n, "label": "it's 50% more"}
                 assert prepared_names(cursor) == ["test_doubled"]
+                for n in range(10):
+                    DOUBLED.execute(cursor, {"n": n, "label": "again"})
+                cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements")
+                assert cursor.fetchone() == {"generic_plans": 12, "custom_plans": 0}  # planned once, never again
     finally:
         for conn in connections:
             conn.close()

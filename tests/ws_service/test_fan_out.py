@@ -3,6 +3,7 @@ nothing stored is lost when a process dies or Redis goes away."""
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -187,3 +188,27 @@ def test_presence_in_a_quiet_room_outlives_its_ttl_while_other_rooms_are_busy(ba
         time.sleep(0.1)
     assert idle.id in connected_ids(observer, quiet_room)
     held.close()
+
+
+def test_batches_from_several_processes_over_the_same_rooms_neither_deadlock_nor_leave_gaps(base_url, ws_processes):
+    """Each process stores its batch in one statement that locks the batch's rooms; two batches over
+    the same rooms, stored by two processes at once, lock them in the same order."""
+    owner = person_on(base_url, ws_processes[0])
+    rooms = [owner.create_room() for _ in range(5)]
+    senders = [person_on(base_url, process) for process in ws_processes for _ in range(4)]
+    for sender in senders:
+        for room in rooms:
+            assert sender.post(f"/ws/rooms/{room}/members").status_code == 200
+
+    def send(number):
+        sender = senders[number % len(senders)]
+        room = rooms[(number * 7 + number // len(senders)) % len(rooms)]  # each sender wanders the rooms
+        return sender.post(f"/ws/rooms/{room}/messages", json={"content": f"m{number}"}).status_code
+
+    with ThreadPoolExecutor(36) as pool:
+        statuses = list(pool.map(send, range(600)))
+    assert set(statuses) == {201}
+    counts = [len(stored_history(owner, room)) for room in rooms]
+    assert sum(counts) == 600
+    for room, count in zip(rooms, counts, strict=True):
+        assert [seq for seq, _ in stored_history(owner, room)] == list(range(1, count + 1))
