@@ -16,6 +16,8 @@ from bench.targets import EmbeddedPostgres, Parley, Peer, PeerHttp, Stack
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = ("idle", "fan-out", "rooms", "latency", "stack", "http")
+# The stack "holds" a rate while its p99 stays under this, with every message delivered (issue 16).
+STACK_P99_MS = 100
 
 FULL = {
     "idle_sockets": 10_000,
@@ -29,6 +31,8 @@ FULL = {
     "http_seconds": 10,
     "login_clients": 4,
     "paced_rate": 50,
+    "stack_rates": (1.5, 2.0, 3.0, 4.0),  # messages per socket per second, after the 1/s run
+    "stack_step_seconds": 20,
 }
 QUICK = {
     "idle_sockets": 200,
@@ -42,6 +46,8 @@ QUICK = {
     "http_seconds": 2,
     "login_clients": 2,
     "paced_rate": 10,
+    "stack_rates": (2.0,),
+    "stack_step_seconds": 2,
 }
 
 
@@ -59,12 +65,15 @@ def main():
     sizes = QUICK if args.quick else FULL
     with contextlib.ExitStack() as running:
         admin_url = os.environ.get("BENCH_DATABASE_URL")
+        # PostgreSQL's CPU counts with Parley's where the benchmark runs its own.
+        postgres_pids = []
         if not admin_url:
-            admin_url = running.enter_context(stopping(EmbeddedPostgres())).admin_url
+            postgres = running.enter_context(stopping(EmbeddedPostgres()))
+            admin_url, postgres_pids = postgres.admin_url, [postgres.pid]
         peer = running.enter_context(stopping(Peer()))
-        rows, series = direct_scenarios(args, sizes, admin_url, peer)
+        rows, series = direct_scenarios(args, sizes, admin_url, postgres_pids, peer)
         if "stack" in args.only:
-            rows += stack_latency(admin_url, *sizes["latency_rooms"], sizes["latency_seconds"], series)
+            rows += stack_latency(admin_url, postgres_pids, sizes, series)
     cpus = os.cpu_count() or 1
     results = {
         "mode": "quick" if args.quick else "full",
@@ -92,7 +101,7 @@ def stopping(target):
         target.stop()
 
 
-def direct_scenarios(args, sizes, admin_url, peer):
+def direct_scenarios(args, sizes, admin_url, postgres_pids, peer):
     """Every scenario but the stack's, against one ws_service (and one auth_service) process."""
     rows, series = [], {}
     with contextlib.ExitStack() as running:
@@ -114,13 +123,23 @@ def direct_scenarios(args, sizes, admin_url, peer):
                 "peer": scenarios.paced_latency(peer_rooms, peer.pid, rooms, per_room, sizes["latency_seconds"])
             }
         if "latency" in args.only:
-            measured = scenarios.paced_latency(parley_rooms, parley.ws_pid, rooms, per_room, sizes["latency_seconds"])
+            measured = scenarios.paced_latency(
+                parley_rooms,
+                parley.ws_pid,
+                rooms,
+                per_room,
+                sizes["latency_seconds"],
+                cpu_roots=[parley.ws_pid, *postgres_pids],
+            )
             series["latency"]["Parley, one ws_service process"] = measured
             rows += scenarios.latency_rows(
                 f"latency: {rooms * per_room} sockets in {rooms} rooms, each sending "
                 f"1/s for {sizes['latency_seconds']} s, stored",
                 measured,
                 series["latency"]["peer"],
+            )
+            rows += scenarios.cpu_rows(
+                f"one ws_service process, {rooms * per_room:,} msg/s", measured, series["latency"]["peer"]
             )
         if "idle" in args.only:
             rows += scenarios.idle_connections(
@@ -159,19 +178,56 @@ def profiling(pid, directory):
         recorder.wait(timeout=60)
 
 
-def stack_latency(admin_url, rooms, per_room, seconds, series):
-    """Scenario 4: scenario 3 through `make stack`'s launcher, beside the peer's figures of scenario 3."""
+def holds(paced):
+    """Whether a paced_latency() result is one the stack holds: p99 under STACK_P99_MS, all delivered."""
+    latencies, share, *_ = paced
+    return share >= 1 and scenarios.percentile(latencies, 0.99) < STACK_P99_MS
+
+
+def stack_latency(admin_url, postgres_pids, sizes, series):
+    """Scenario 4: scenario 3 through `make stack`'s launcher, beside the peer's figures of scenario
+    3; then the rate stepped up until the stack no longer holds it (p99 under 100 ms, all delivered)."""
+    rooms, per_room = sizes["latency_rooms"]
+    seconds = sizes["latency_seconds"]
     with stopping(Stack(admin_url)) as stack:
-        measured = scenarios.paced_latency(
-            scenarios.Rooms(stack, stack.account("bench")), stack.pid, rooms, per_room, seconds
-        )
+        stack_rooms = scenarios.Rooms(stack, stack.account("bench"))
+        roots = [stack.pid, *postgres_pids]
+        measured = scenarios.paced_latency(stack_rooms, stack.pid, rooms, per_room, seconds, cpu_roots=roots)
+        stepped = []
+        for rate in sizes["stack_rates"]:
+            step = scenarios.paced_latency(
+                stack_rooms, stack.pid, rooms, per_room, sizes["stack_step_seconds"], rate, cpu_roots=roots
+            )
+            stepped.append((rate, step))
+            if not holds(step):
+                break
         restarts = stack.restarts()
     series["latency"]["Parley through make stack"] = measured
-    rows = scenarios.latency_rows(
-        f"latency through make stack (nginx, 2 ws_service, Redis, all on one core): "
-        f"{rooms * per_room} sockets in {rooms} rooms, 1/s each",
-        measured,
-        series["latency"]["peer"],
+    label = "latency through make stack (nginx, 2 ws_service, Redis, all on one core)"
+    peer = series["latency"]["peer"]
+    rows = scenarios.latency_rows(f"{label}: {rooms * per_room} sockets in {rooms} rooms, 1/s each", measured, peer)
+    rows += scenarios.cpu_rows(f"make stack, {rooms * per_room:,} msg/s", measured, peer)
+    for rate, (latencies, share, load_, _) in stepped:
+        rows.append(
+            scenarios.row(
+                f"{label}: stepping the rate, {sizes['stack_step_seconds']} s a step",
+                f"p99 at {rate * rooms * per_room:,.0f} msg/s",
+                round(scenarios.percentile(latencies, 0.99), 1),
+                None,
+                "ms",
+                f"delivered {share:.2%}; core busy {load_:.0%}",
+            )
+        )
+    held = [rate for rate, step in [(1.0, measured), *stepped] if holds(step)]
+    rows.append(
+        scenarios.row(
+            f"{label}: stepping the rate",
+            f"highest rate held (p99 under {STACK_P99_MS} ms, all delivered)",
+            max(held, default=0) * rooms * per_room,
+            None,
+            "msg/s",
+            f"steps tried: {', '.join(f'{rate * rooms * per_room:,.0f}' for rate, _ in stepped)}",
+        )
     )
     for row in rows:
         row["notes"] += f"; processes restarted meanwhile: {restarts}"

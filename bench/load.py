@@ -87,7 +87,7 @@ async def paced_latency(room_urls, sockets_per_room, rate, seconds, headers=None
     """Every socket sends `rate` messages a second on a fixed schedule (open loop: a late server
     does not delay the next send) carrying the time it was due; every socket in the room receives
     every message. Returns end-to-end latencies in seconds, measured from the due time (so a
-    stall counts in full), and how many deliveries were expected."""
+    stall counts in full), how many deliveries were expected, and the sending window (start, end)."""
     sockets = await open_sockets([url for url in room_urls for _ in range(sockets_per_room)], headers)
     latencies = []
     interval = 1 / rate
@@ -120,7 +120,7 @@ async def paced_latency(room_urls, sockets_per_room, rate, seconds, headers=None
     for task in readers:
         task.cancel()
     await close_all(sockets)
-    return latencies, expected[0]
+    return latencies, expected[0], (start, end)
 
 
 async def http_throughput(url, headers, concurrency, seconds, body=None):

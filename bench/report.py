@@ -22,9 +22,9 @@ def write(results, series, directory):
 def markdown(results):
     lines = ["| scenario | metric | Parley | peer | Parley / peer | unit | notes |", "|---|---|---:|---:|---:|---|---|"]
     for row in results["rows"]:
+        peer, ratio = ("" if row[key] is None else row[key] for key in ("peer", "ratio"))
         lines.append(
-            f"| {row['scenario']} | {row['metric']} | {row['parley']} | {row['peer']} | {row['ratio']} "
-            f"| {row['unit']} | {row['notes']} |"
+            f"| {row['scenario']} | {row['metric']} | {row['parley']} | {peer} | {ratio} | {row['unit']} | {row['notes']} |"
         )
     machine = results["machine"]
     lines += [

@@ -4,12 +4,13 @@ returns rows of the results table (and, for the plots, the raw series)."""
 import asyncio
 import functools
 import statistics
+import threading
 import time
 
 import bcrypt
 
 from bench import load
-from bench.targets import cpu_seconds, rss_bytes
+from bench.targets import cpu_by_kind, cpu_seconds, rss_bytes
 
 
 def row(scenario, metric, parley, peer, unit, notes=""):
@@ -124,18 +125,56 @@ def fan_out_rooms(parley, parley_rooms, peer, peer_rooms, rooms_count, per_room,
     ]
 
 
-def paced_latency(rooms, pid, rooms_count, per_room, seconds):
-    """Scenario 3 on one target: every socket sends one message a second. Returns the latencies
-    in ms, the share delivered and the server's core load."""
-    (latencies, expected), load_ = busy(
-        pid, load.paced_latency(rooms.urls(rooms_count), per_room, 1.0, seconds, rooms.headers)
-    )
-    return [value * 1000 for value in latencies], len(latencies) / max(1, expected), load_
+class CpuSampler:
+    """CPU time by kind of process under `roots`, sampled twice a second while a load runs, so that
+    a steady window can be cut out of it (not the sockets' opening, nor the stragglers after)."""
+
+    def __init__(self, roots):
+        self._roots, self._samples, self._stop = roots, [], threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self._samples.append((time.time(), cpu_by_kind(self._roots)))
+            self._stop.wait(0.5)
+
+    def per_second(self, start, end):
+        """kind -> CPU seconds per second over the samples within [start, end]."""
+        inside = [sample for sample in self._samples if start <= sample[0] <= end]
+        if len(inside) < 2:
+            return {}
+        (first_at, first), (last_at, last) = inside[0], inside[-1]
+        return {kind: (last[kind] - first.get(kind, 0.0)) / (last_at - first_at) for kind in last}
+
+
+def paced_latency(rooms, pid, rooms_count, per_room, seconds, rate=1.0, cpu_roots=None):
+    """Scenario 3 on one target: every socket sends `rate` messages a second. Returns the latencies
+    in ms, the share delivered, the server's core load, and the CPU of each kind of process under
+    `cpu_roots` per message sent (us), over the middle of the sending window."""
+    with CpuSampler(cpu_roots or [pid]) as sampler:
+        (latencies, expected, (start, end)), load_ = busy(
+            pid, load.paced_latency(rooms.urls(rooms_count), per_room, rate, seconds, rooms.headers)
+        )
+    span = end - start
+    messages_per_second = rooms_count * per_room * rate
+    cpu = {
+        kind: used / messages_per_second * 1e6
+        for kind, used in sampler.per_second(start + 0.2 * span, end - 0.1 * span).items()
+    }
+    return [value * 1000 for value in latencies], len(latencies) / max(1, expected), load_, cpu
 
 
 def latency_rows(label, parley, peer):
     """p50, p99 and p99.9 rows from two paced_latency() results."""
-    (parley_ms, parley_share, parley_load), (peer_ms, peer_share, peer_load) = parley, peer
+    (parley_ms, parley_share, parley_load, _), (peer_ms, peer_share, peer_load, _) = parley, peer
     notes = (
         f"delivered: Parley {parley_share:.2%}, peer {peer_share:.2%}; "
         f"server core busy: Parley {parley_load:.0%}, peer {peer_load:.0%}"
@@ -146,6 +185,28 @@ def latency_rows(label, parley, peer):
         )
         for name, fraction in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999))
     ]
+
+
+def cpu_rows(label, parley, peer):
+    """CPU per message by kind of process, from two paced_latency() results: a row per kind of
+    Parley's, and the total beside the peer's."""
+    parley_cpu, peer_cpu = parley[3], peer[3]
+    rows = [
+        row(f"CPU per message sent: {label}", kind, round(used), None, "us", "steady window")
+        for kind, used in sorted(parley_cpu.items(), key=lambda item: -item[1])
+        if used >= 1
+    ]
+    rows.append(
+        row(
+            f"CPU per message sent: {label}",
+            "all processes",
+            round(sum(parley_cpu.values())),
+            round(sum(peer_cpu.values())),
+            "us",
+            "peer: its one process, which stores nothing",
+        )
+    )
+    return rows
 
 
 def http_reads(parley, token, peer_http, concurrency, seconds):

@@ -33,11 +33,17 @@ def test_a_quick_benchmark_run_writes_well_formed_results_and_plots(tmp_path):
         "latency",
         "latency through make stack (nginx, 2 ws_service, Redis, all on one core)",
         "HTTP",
+        "CPU per message sent",
     }, "every scenario has its rows"
     for row in results["rows"]:
         assert set(row) == {"scenario", "metric", "parley", "peer", "ratio", "unit", "notes"}
-        assert row["parley"] > 0 and row["peer"] > 0, row
-        assert abs(row["ratio"] - row["parley"] / row["peer"]) < 0.01
+        # CPU is counted in clock ticks (10 ms): at --quick sizes a share may round to nothing.
+        minimum = 0 if row["scenario"].startswith(("CPU", "latency through make stack")) else 1e-9
+        assert row["parley"] >= minimum, row
+        if row["peer"] is not None:  # rows of Parley's alone: CPU by kind of process, the stack's steps
+            assert row["peer"] >= minimum, row
+            if row["peer"]:
+                assert abs(row["ratio"] - row["parley"] / row["peer"]) < 0.01
     table = (tmp_path / "latest.md").read_text()
     assert table.startswith("| scenario | metric | Parley | peer | Parley / peer | unit | notes |")
     assert len(table.splitlines()) == len(results["rows"]) + 4
