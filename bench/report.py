@@ -24,7 +24,8 @@ def markdown(results):
     for row in results["rows"]:
         peer, ratio = ("" if row[key] is None else row[key] for key in ("peer", "ratio"))
         lines.append(
-            f"| {row['scenario']} | {row['metric']} | {row['parley']} | {peer} | {ratio} | {row['unit']} | {row['notes']} |"
+            f"| {row['scenario']} | {row['metric']} | {row['parley']} | {peer} | {ratio} "
+            f"| {row['unit']} | {row['notes']} |"
         )
     machine = results["machine"]
     lines += [
