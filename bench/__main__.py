@@ -192,7 +192,11 @@ def stack_latency(admin_url, postgres_pids, sizes, series):
     with stopping(Stack(admin_url)) as stack:
         stack_rooms = scenarios.Rooms(stack, stack.account("bench"))
         roots = [stack.pid, *postgres_pids]
+        stages_before = scenarios.stage_buckets(stack.ws_service_urls())
         measured = scenarios.paced_latency(stack_rooms, stack.pid, rooms, per_room, seconds, cpu_roots=roots)
+        stages = scenarios.stage_rows(
+            f"make stack, {rooms * per_room:,} msg/s", stages_before, scenarios.stage_buckets(stack.ws_service_urls())
+        )
         stepped = []
         for rate in sizes["stack_rates"]:
             step = scenarios.paced_latency(
@@ -207,6 +211,7 @@ def stack_latency(admin_url, postgres_pids, sizes, series):
     peer = series["latency"]["peer"]
     rows = scenarios.latency_rows(f"{label}: {rooms * per_room} sockets in {rooms} rooms, 1/s each", measured, peer)
     rows += scenarios.cpu_rows(f"make stack, {rooms * per_room:,} msg/s", measured, peer)
+    rows += stages
     for rate, (latencies, share, load_, _) in stepped:
         rows.append(
             scenarios.row(

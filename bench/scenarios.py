@@ -3,9 +3,12 @@ returns rows of the results table (and, for the plots, the raw series)."""
 
 import asyncio
 import functools
+import math
+import re
 import statistics
 import threading
 import time
+import urllib.request
 
 import bcrypt
 
@@ -185,6 +188,49 @@ def latency_rows(label, parley, peer):
         )
         for name, fraction in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999))
     ]
+
+
+STAGE_BUCKET = re.compile(
+    r'^parley_message_stage_seconds_bucket\{(?=[^}]*stage="(\w+)")(?=[^}]*le="([^"]+)")[^}]*\} (\S+)$', re.M
+)
+
+
+def stage_buckets(urls):
+    """stage -> {upper bound: messages at most that long}, summed over the processes at `urls`."""
+    buckets = {}
+    for url in urls:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        for stage, bound, count in STAGE_BUCKET.findall(text):
+            per_stage = buckets.setdefault(stage, {})
+            per_stage[float(bound)] = per_stage.get(float(bound), 0.0) + float(count)
+    return buckets
+
+
+def stage_rows(label, before, after):
+    """p50 and p99 of each stage of a message (ws_service/stages.py) between two stage_buckets(),
+    read off the histogram: the upper bound of the bucket the quantile falls in (past the last
+    bound, 10 s, the row says so)."""
+    rows = []
+    for stage, bounds in after.items():
+        counts = sorted((bound, count - before.get(stage, {}).get(bound, 0.0)) for bound, count in bounds.items())
+        total = counts[-1][1]
+        if not total:
+            continue
+        for name, fraction in (("p50", 0.5), ("p99", 0.99)):
+            bound = next(bound for bound, count in counts if count >= fraction * total)
+            longest = bound == math.inf
+            rows.append(
+                row(
+                    f"stages of a message: {label}",
+                    f"{stage} {name}",
+                    round((counts[-2][0] if longest else bound) * 1000, 2),
+                    None,
+                    "ms",
+                    f"{'more than' if longest else 'at most'} this; {total:,.0f} observed",
+                )
+            )
+    return rows
 
 
 def cpu_rows(label, parley, peer):

@@ -304,6 +304,15 @@ class Stack(Server):
     account = Parley.account
     create_room = Parley.create_room
 
+    def ws_service_urls(self):
+        """Each ws_service process's own address (its metrics are there, not behind nginx)."""
+        urls = []
+        for pid in process_tree(self.pid):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if b"ws_service.wsgi:app" in command and b"-b" in command:
+                urls.append(f"http://{command[command.index(b'-b') + 1].decode()}")
+        return sorted(set(urls))
+
     def restarts(self):
         """How many times gunicorn or the launcher replaced a process that stopped answering or died."""
         text = self.log.read_text(errors="replace")

@@ -18,6 +18,7 @@ from gevent.event import AsyncResult
 from gevent.queue import Empty, Queue
 
 from shared.errors import ServiceUnavailable
+from ws_service import stages
 from ws_service.frames import encode
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,8 @@ class RedisBroker:
         self._presence_updates.put((room_id, users, event))
 
     def _envelope(self, event):
-        return encode({"origin": self._process_id, "event": event})
+        # `at`: when it was published, for the time it takes to cross (ws_service/stages.py).
+        return encode({"origin": self._process_id, "at": time.time(), "event": event})
 
     # -- following rooms -------------------------------------------------------------------------
 
@@ -182,10 +184,13 @@ class RedisBroker:
                 if confirmed is not None:
                     confirmed.set(True)
             elif message["type"] == "message":
-                event, origin = _opened(message["data"])
+                event, origin, published_at = _opened(message["data"])
                 if event is None:
                     log.warning("skipped a malformed payload on %s", message["channel"])
-                elif "seq" in event or origin != self._process_id:
+                    continue
+                if published_at is not None:
+                    stages.CROSSED.observe(max(0.0, time.time() - published_at))
+                if "seq" in event or origin != self._process_id:
                     self._hub.broadcast(event)
                 # else our own presence or typing: the hub told its sockets already
 
@@ -293,19 +298,21 @@ class RedisBroker:
 
 
 def _opened(payload):
-    """(event, origin) from a payload on a room's channel, or (None, None) for anything else: one
-    bad payload (anyone who can reach Redis can publish) must not end this process's listening."""
+    """(event, origin, when it was published or None) from a payload on a room's channel, or
+    (None, None, None) for anything else: one bad payload (anyone who can reach Redis can publish)
+    must not end this process's listening."""
     try:
         envelope = json.loads(payload)
         event, origin = envelope["event"], envelope["origin"]
         room_id = event["room_id"]
     except (ValueError, TypeError, KeyError):
-        return None, None
+        return None, None, None
     if not isinstance(event.get("type"), str) or not isinstance(room_id, int) or isinstance(room_id, bool):
-        return None, None
+        return None, None, None
     if "seq" in event and (not isinstance(event["seq"], int) or isinstance(event["seq"], bool)):
-        return None, None
-    return event, origin
+        return None, None, None
+    published_at = envelope.get("at")
+    return event, origin, published_at if isinstance(published_at, float) else None
 
 
 def _channel(room_id):

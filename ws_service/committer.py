@@ -7,6 +7,7 @@ low load a message is stored alone, as fast as before; under load a batch holds 
 the previous round trip, so PostgreSQL commits (and wakes) once for many messages."""
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from gevent.queue import Empty, Queue
 from prometheus_client import Histogram
 
 from shared.errors import ServiceUnavailable
+from ws_service import stages
 from ws_service.background import BackgroundLoops
 from ws_service.storage import Send
 
@@ -33,7 +35,6 @@ BATCH_SIZE = Histogram(
     "Messages stored by one statement and commit",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
-STORE_SECONDS = Histogram("parley_message_store_seconds", "Storing one batch of messages: the round trip and commit")
 
 
 class StoreTimedOut(ServiceUnavailable):
@@ -51,7 +52,7 @@ class MessageCommitter:
         self._store_batch = store_batch  # [Send] -> [(outcome, row)], committed when it returns
         self._publish_stored = publish_stored  # the batch's outcomes, once committed
         self._max_batch = max_batch
-        self._waiting: Queue = Queue()  # (Send, AsyncResult)
+        self._waiting: Queue = Queue()  # (Send, AsyncResult, when it was queued)
 
     def start(self, loops: BackgroundLoops) -> None:
         loops.spawn("message committer", self._run)
@@ -59,7 +60,7 @@ class MessageCommitter:
     def store(self, send: Send) -> Outcome:
         """Store `send` with the next batch: its (outcome, row), once committed."""
         stored = AsyncResult()
-        self._waiting.put((send, stored))
+        self._waiting.put((send, stored, time.perf_counter()))
         try:
             outcome: Outcome = stored.get(timeout=COMMIT_WAIT_SECONDS)
         except TimeoutError:
@@ -76,23 +77,31 @@ class MessageCommitter:
                     break
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[Send, AsyncResult]]) -> None:
+    def _commit(self, batch: list[tuple[Send, AsyncResult, float]]) -> None:
         BATCH_SIZE.observe(len(batch))
+        started = time.perf_counter()
+        for _, _, queued_at in batch:
+            stages.QUEUED.observe(started - queued_at)
         try:
-            with STORE_SECONDS.time():
-                outcomes = self._store_batch([send for send, _ in batch])
+            outcomes = self._store_batch([send for send, _, _ in batch])
         except BaseException as error:
             # Each sender hears of it (a database outage is a 503, as before); the committer goes on,
             # unless it was killed.
-            for _, stored in batch:
+            for _, stored, _ in batch:
                 stored.set_exception(error if isinstance(error, Exception) else ServiceUnavailable())
             if not isinstance(error, Exception):
                 raise
             return
+        stored_at = time.perf_counter()
+        for _ in batch:
+            stages.STORED.observe(stored_at - started)
         try:
             self._publish_stored(outcomes)
         except Exception:
             # Stored all the same: the hubs read what they missed from the database.
             log.exception("could not publish a batch of %d messages", len(batch))
-        for (_, stored), outcome in zip(batch, outcomes, strict=True):
+        published_in = time.perf_counter() - stored_at
+        for _ in batch:
+            stages.PUBLISHED.observe(published_in)
+        for (_, stored, _), outcome in zip(batch, outcomes, strict=True):
             stored.set(outcome)

@@ -17,6 +17,7 @@ always writable at once, that doubled the CPU of each delivery.
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,7 @@ from gevent.event import Event
 from gevent.queue import Empty, Full, Queue
 from simple_websocket import ConnectionClosed
 
+from ws_service import stages
 from ws_service.frames import EventDict, text_frame
 from ws_service.hub import FetchEvents
 
@@ -154,7 +156,8 @@ class Connection:
         self.token_id: str = token_claims["jti"]
         self.token_expires_at: int = token_claims["exp"]
         self.typing_announced_at = float("-inf")  # read and written by the socket's reader only
-        self._outbox: Queue = Queue(maxsize=outbox_size)  # (frame, seq), or (_CLOSE, (code, reason))
+        # (frame, seq, when queued), or (_CLOSE, (code, reason), None)
+        self._outbox: Queue = Queue(maxsize=outbox_size)
         self._fetch_events = fetch_events
         self._cursor: int | None = None  # seq of the last stored event the client has; None until hello is sent
         self._writer: gevent.Greenlet | None = None  # the greenlet writing now, if any
@@ -182,7 +185,7 @@ class Connection:
                 self._cursor = seq
             return True
         try:
-            self._outbox.put_nowait((frame, seq))
+            self._outbox.put_nowait((frame, seq, time.perf_counter()))
         except Full:
             return False
         self._wake_writer()
@@ -198,7 +201,7 @@ class Connection:
         if self._closing:
             return
         try:
-            self._outbox.put_nowait((_CLOSE, (code, reason)))
+            self._outbox.put_nowait((_CLOSE, (code, reason), None))
         except Full:
             self.close(code, reason)
             return
@@ -214,7 +217,7 @@ class Connection:
         self._closing = True
         while not self._outbox.empty():
             self._outbox.get_nowait()
-        self._outbox.put_nowait((_CLOSE, (code, reason)))
+        self._outbox.put_nowait((_CLOSE, (code, reason), None))
         self._wake_writer()
         # A peer that reads nothing never lets the close through: end the socket regardless.
         gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
@@ -256,8 +259,9 @@ class Connection:
                 except Empty:
                     return
                 batch: list[bytes] = []
+                oldest = item[2]
                 while True:
-                    frame, seq = item
+                    frame, seq, _ = item
                     if frame is _CLOSE:
                         self._send(batch)
                         self._send_close(*seq)
@@ -278,6 +282,8 @@ class Connection:
                     except Empty:
                         break
                 self._send(batch)
+                if oldest is not None:
+                    stages.WRITTEN.observe(time.perf_counter() - oldest)
         except Exception as error:
             self._fail(error)
         finally:

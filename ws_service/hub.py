@@ -18,6 +18,7 @@ import gevent.event
 from gevent.event import AsyncResult
 from gevent.queue import Queue
 
+from ws_service import stages
 from ws_service.background import BackgroundLoops
 from ws_service.events import presence_event
 from ws_service.frames import EventDict, text_frame
@@ -94,7 +95,7 @@ class RoomHub:
 
     def broadcast(self, event: EventDict) -> None:
         """Deliver a room event to every connection in its room, in seq order for stored ones."""
-        self._inbox.put(("broadcast", event))
+        self._inbox.put(("broadcast", (event, time.perf_counter())))
 
     # -- requests carried on the same queue -----------------------------------------------------
 
@@ -210,7 +211,9 @@ class RoomHub:
                 room.gap_fill.kill(block=False)
             del self._rooms[connection.room_id]
 
-    def _on_broadcast(self, event: EventDict) -> None:
+    def _on_broadcast(self, payload: tuple[EventDict, float]) -> None:
+        event, sent_at = payload
+        stages.HUB.observe(time.perf_counter() - sent_at)
         room_id = event["room_id"]
         room = self._rooms.get(room_id)
         if "seq" not in event:
@@ -297,10 +300,12 @@ class RoomHub:
         self._deliver_in_order(room_id, room)
 
     def _deliver_stored(self, room: RoomState, event: EventDict) -> None:
+        started = time.perf_counter()
         frame = text_frame(event)  # once per broadcast, not once per receiver
         for connection in list(room.connections):
             if not connection.deliver(frame, event["seq"]):
                 self._drop_slow(room, connection)
+        stages.HANDED.observe(time.perf_counter() - started)
 
     def _deliver_ephemeral(
         self, room: RoomState, event: EventDict, skip: "Connection | None" = None, skip_user: int | None = None

@@ -34,11 +34,12 @@ def test_a_quick_benchmark_run_writes_well_formed_results_and_plots(tmp_path):
         "latency through make stack (nginx, 2 ws_service, Redis, all on one core)",
         "HTTP",
         "CPU per message sent",
+        "stages of a message",
     }, "every scenario has its rows"
     for row in results["rows"]:
         assert set(row) == {"scenario", "metric", "parley", "peer", "ratio", "unit", "notes"}
         # CPU is counted in clock ticks (10 ms): at --quick sizes a share may round to nothing.
-        minimum = 0 if row["scenario"].startswith(("CPU", "latency through make stack")) else 1e-9
+        minimum = 0 if row["scenario"].startswith(("CPU", "latency through make stack", "stages")) else 1e-9
         assert row["parley"] >= minimum, row
         if row["peer"] is not None:  # rows of Parley's alone: CPU by kind of process, the stack's steps
             assert row["peer"] >= minimum, row

@@ -1,6 +1,7 @@
 """Several ws_service processes sharing Redis: events cross between them, in seq order, and
 nothing stored is lost when a process dies or Redis goes away."""
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import GENEROUS_LIMITS, GunicornService, Person, RedisServer
+from tests.conftest import GENEROUS_LIMITS, METRICS_HEADERS, GunicornService, Person, RedisServer
 from tests.ws_service.conftest import long_polls_waiting
 
 PROCESSES = 3
@@ -212,3 +213,26 @@ def test_batches_from_several_processes_over_the_same_rooms_neither_deadlock_nor
     assert sum(counts) == 600
     for room, count in zip(rooms, counts, strict=True):
         assert [seq for seq, _ in stored_history(owner, room)] == list(range(1, count + 1))
+
+
+def stage_counts(process):
+    metrics = requests.get(f"{process.url}/ws/metrics", headers=METRICS_HEADERS, timeout=10).text
+    return {
+        stage: float(count)
+        for stage, count in re.findall(r'^parley_message_stage_seconds_count\{stage="(\w+)"\} (\S+)$', metrics, re.M)
+    }
+
+
+def test_each_stage_of_a_message_is_timed_on_the_processes_it_passes(base_url, ws_processes):
+    sender = person_on(base_url, ws_processes[0])
+    room = sender.create_room()
+    listening = same_person_on(sender, ws_processes[1]).connect(room)
+    before = [stage_counts(process) for process in ws_processes[:2]]
+    sent = sender.post(f"/ws/rooms/{room}/messages", json={"content": "timed"}).json()
+    assert listening.stored_events(1)[0]["id"] == sent["id"]
+    after = [stage_counts(process) for process in ws_processes[:2]]
+    grew = [
+        {stage for stage in now if now[stage] > then.get(stage, 0)} for then, now in zip(before, after, strict=True)
+    ]
+    assert {"queued", "stored", "published"} <= grew[0]  # where it was sent
+    assert {"crossed", "hub", "handed"} <= grew[1]  # where it was delivered
