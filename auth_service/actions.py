@@ -106,7 +106,7 @@ def do_login(config, hasher, username, password, address):
         raise InvalidCredentials()
     with db.autocommit() as cursor:
         storage.remember_address(cursor, credentials["id"], _address_digest(config, credentials["id"], address))
-    return issue_token(config, credentials["id"])
+    return issue_token(config, credentials["id"], credentials["username"])
 
 
 def do_logout(claims):

@@ -26,9 +26,9 @@ def insert_user(cursor, username, password_hash):
 
 
 def find_credentials(cursor, username):
-    """id and password hash of the user named `username` in any case, or None."""
+    """id, username and password hash of the user named `username` in any case, or None."""
     cursor.execute(
-        "SELECT id, password_hash FROM users WHERE lower(username) = lower(%(username)s)",
+        "SELECT id, username, password_hash FROM users WHERE lower(username) = lower(%(username)s)",
         {"username": username},
     )
     return cursor.fetchone()

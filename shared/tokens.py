@@ -17,12 +17,13 @@ from typing import Any, TypeVar, cast
 
 import jwt
 from flask import Response, current_app, g, request
+from prometheus_client import Counter
 
 from shared import db, storage
 from shared.config import Config
 from shared.errors import Unauthorized
 from shared.origins import check_cookie_request
-from shared.validation import MAX_ID
+from shared.validation import MAX_ID, could_be_username
 
 ALGORITHM = "HS256"
 SUBJECT = re.compile(r"[1-9][0-9]{0,18}")  # a user id, a positive bigint
@@ -44,15 +45,18 @@ def _verifying_keys(current: str, previous: tuple[str, ...]) -> dict[str | None,
     return keys
 
 
-def issue_token(config: Config, user_id: int) -> tuple[str, dict[str, Any]]:
-    """Return (token, claims) for a new session of `user_id`."""
+def issue_token(config: Config, user_id: int, username: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Return (token, claims) for a new session of `user_id`. With the `username` in it (`name`), a
+    process that knows which sessions ended (ws_service) checks the token without the database."""
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "sub": str(user_id),
         "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + config.token_ttl_seconds,
     }
+    if username is not None:
+        claims["name"] = username
     token = jwt.encode(claims, config.jwt_secret, algorithm=ALGORITHM, headers={"kid": key_id(config.jwt_secret)})
     return token, claims
 
@@ -85,6 +89,8 @@ def decode_token(config: Config, token: str) -> dict[str, Any]:
         raise Unauthorized("The access token is not valid.", code="invalid_token")
     if not (isinstance(token_id, str) and TOKEN_ID.fullmatch(token_id)):
         raise Unauthorized("The access token is not valid.", code="invalid_token")
+    if "name" in claims and not (isinstance(claims["name"], str) and could_be_username(claims["name"])):
+        raise Unauthorized("The access token is not valid.", code="invalid_token")
     claims["user_id"] = int(subject)
     return claims
 
@@ -105,11 +111,22 @@ def authenticate(config: Config, token: str | None) -> tuple[dict[str, Any], dic
     if not token:
         raise Unauthorized("A valid access token is required.", code="missing_token")
     claims = decode_token(config, token)
-    with db.autocommit() as cursor:  # on every request: one round trip
-        user = storage.find_user_of_live_token(cursor, claims["user_id"], claims["jti"])
+    sessions = current_app.extensions.get("parley_ended_sessions")
+    live = sessions.is_live(claims) if sessions is not None and "name" in claims else None
+    TOKEN_CHECKS.labels("database" if live is None else "memory").inc()
+    if live is None:
+        with db.autocommit() as cursor:  # one round trip
+            user = storage.find_user_of_live_token(cursor, claims["user_id"], claims["jti"])
+    else:
+        user = {"id": claims["user_id"], "username": claims["name"]} if live else None
     if user is None:
         raise Unauthorized("The access token has been revoked; log in again.", code="token_revoked")
     return user, claims
+
+
+# Where a token's session was checked: in a process's own set of ended sessions (ws_service, with
+# its listener up, for tokens that carry their username) or with a database round trip.
+TOKEN_CHECKS = Counter("parley_token_checks_total", "Tokens checked for an ended session, by where", ["by"])
 
 
 def login_required(view: View) -> View:

@@ -1,5 +1,7 @@
 """What user_service does: each verb is one function that owns its transaction."""
 
+from flask import current_app
+
 from shared import db
 from shared.errors import NotFound, Unprocessable, UserNotFound
 from shared.storage import announce_sessions_ended
@@ -101,7 +103,7 @@ def do_unblock(blocker_id, blocked_id):
 def do_delete_account(user_id):
     """The account, its follows, its posts and every token it holds, in one transaction."""
     with db.transaction() as cursor:
-        storage.delete_user(cursor, user_id)
+        storage.delete_user(cursor, user_id, current_app.config["PARLEY"].token_ttl_seconds)
         announce_sessions_ended(cursor, user_id=user_id)
 
 

@@ -152,11 +152,20 @@ def delete_block(cursor, blocker_id, blocked_id):
     )
 
 
-def delete_user(cursor, user_id):
-    """Remove the account; follows and posts go with it (ON DELETE CASCADE). True if it existed."""
+def delete_user(cursor, user_id, token_ttl_seconds):
+    """Remove the account; follows and posts go with it (ON DELETE CASCADE), and it is remembered as
+    deleted while its tokens could still be unexpired (deleted_accounts). True if it existed."""
     cursor.execute("DELETE FROM revoked_tokens WHERE user_id = %(user_id)s", {"user_id": user_id})
     cursor.execute("DELETE FROM users WHERE id = %(user_id)s", {"user_id": user_id})
-    return cursor.rowcount == 1
+    existed = cursor.rowcount == 1
+    cursor.execute(
+        "INSERT INTO deleted_accounts (user_id) VALUES (%(user_id)s) ON CONFLICT DO NOTHING", {"user_id": user_id}
+    )
+    cursor.execute(
+        "DELETE FROM deleted_accounts WHERE deleted_at < now() - make_interval(secs => %(ttl)s)",
+        {"ttl": token_ttl_seconds},
+    )
+    return existed
 
 
 POST_COLUMNS = "p.id, p.user_id, u.username, p.content, p.created_at"

@@ -11,8 +11,10 @@ from ws_service.background import BackgroundLoops
 from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.committer import MessageCommitter
 from ws_service.database_events import listen_for_database_events
+from ws_service.ended_sessions import EndedSessions
 from ws_service.hub import RoomHub
 from ws_service.limits import TokenBuckets
+from ws_service.reading import NeverStarted
 from ws_service.routes import bp as rooms_bp
 from ws_service.sockets import bp as sockets_bp
 
@@ -23,6 +25,7 @@ def create_app(config=None):
     app.config["SOCK_SERVER_OPTIONS"] = {
         "ping_interval": config.ws_ping_interval_seconds,
         "max_message_size": config.ws_max_frame_bytes,
+        "thread_class": NeverStarted,  # the handler reads its socket itself (ws_service/reading.py)
     }
 
     def fetch_events(room_id, after_seq, limit):
@@ -61,7 +64,10 @@ def create_app(config=None):
     hub.start(broker, loops)
     broker.start(loops)
     committer.start(loops)
-    loops.spawn("database listener", listen_for_database_events, config.database_url, hub)
+    app.extensions["parley_ended_sessions"] = sessions = EndedSessions()
+    loops.spawn(
+        "database listener", listen_for_database_events, config.database_url, hub, sessions, config.token_ttl_seconds
+    )
     return app
 
 

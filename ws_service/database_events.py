@@ -2,7 +2,7 @@
 commits, and every ws_service process LISTENs on a connection of its own:
 
 - parley_sessions_ended: auth_service (logout) and user_service (account deletion); the hub closes
-  the sockets those sessions opened.
+  the sockets those sessions opened, and the process's EndedSessions refuses their tokens.
 - parley_memberships_ended: ws_service itself (leaving a room, deleting one); the hub closes the
   sockets that membership held, on whichever process nginx placed them.
 
@@ -15,8 +15,11 @@ from typing import TypeGuard
 
 import gevent.socket
 import psycopg2
+import psycopg2.extras
 
 from shared.storage import SESSIONS_ENDED_CHANNEL
+from ws_service import storage
+from ws_service.ended_sessions import EndedSessions
 from ws_service.hub import RoomHub
 from ws_service.storage import MEMBERSHIPS_ENDED_CHANNEL
 
@@ -26,14 +29,16 @@ log = logging.getLogger(__name__)
 IDLE_CHECK_SECONDS = 30
 
 
-def listen_for_database_events(dsn: str, hub: RoomHub) -> None:
+def listen_for_database_events(dsn: str, hub: RoomHub, sessions: EndedSessions, token_ttl_seconds: int) -> None:
     """Runs for ever (under BackgroundLoops, which starts it again if the connection fails)."""
     conn = psycopg2.connect(dsn, application_name="parley-ws-listener", connect_timeout=5)
     try:
         conn.autocommit = True
-        with conn.cursor() as cursor:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
             cursor.execute(f"LISTEN {SESSIONS_ENDED_CHANNEL}; LISTEN {MEMBERSHIPS_ENDED_CHANNEL}")
-            # Whatever ended while this process was not listening (a start, a reconnect).
+            # Whatever ended while this process was not listening (a start, a reconnect): read after
+            # LISTEN, so that what ends meanwhile is heard too.
+            sessions.load(*storage.ended_sessions_now(cursor, token_ttl_seconds))
             hub.check_sessions()
             while True:
                 try:
@@ -41,12 +46,13 @@ def listen_for_database_events(dsn: str, hub: RoomHub) -> None:
                 except TimeoutError:
                     cursor.execute("SELECT 1")  # a link that died quietly raises here
                 conn.poll()
-                _dispatch([conn.notifies.pop(0) for _ in range(len(conn.notifies))], hub)
+                _dispatch([conn.notifies.pop(0) for _ in range(len(conn.notifies))], hub, sessions)
     finally:
+        sessions.forget()
         conn.close()
 
 
-def _dispatch(notifies: list, hub: RoomHub) -> None:
+def _dispatch(notifies: list, hub: RoomHub, sessions: EndedSessions) -> None:
     token_ids: set[str] = set()
     user_ids: set[int] = set()
     for notify in notifies:
@@ -59,6 +65,7 @@ def _dispatch(notifies: list, hub: RoomHub) -> None:
         except (ValueError, AttributeError, TypeError):
             log.warning("skipped a malformed notification on %s", notify.channel)
     if token_ids or user_ids:
+        sessions.add(token_ids, user_ids)
         hub.end_sessions(token_ids, user_ids)
 
 

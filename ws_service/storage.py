@@ -474,6 +474,17 @@ def find_sent_event(cursor, room_id, user_id, client_id):
     return cursor.fetchone()
 
 
+def ended_sessions_now(cursor, token_ttl_seconds):
+    """The token ids revoked and the user ids of accounts deleted whose tokens could still be live."""
+    cursor.execute("SELECT jti FROM revoked_tokens WHERE expires_at > now()")
+    revoked = {row["jti"] for row in cursor.fetchall()}
+    cursor.execute(
+        "SELECT user_id FROM deleted_accounts WHERE deleted_at > now() - make_interval(secs => %(ttl)s)",
+        {"ttl": token_ttl_seconds},
+    )
+    return revoked, {row["user_id"] for row in cursor.fetchall()}
+
+
 def ended_sockets(cursor, sockets):
     """Of `sockets` ((jti, user_id, room_id) triples), the token ids revoked or whose user no longer
     exists, and the (room_id, user_id) memberships that no longer exist."""

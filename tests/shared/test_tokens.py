@@ -57,6 +57,10 @@ def forged_tokens(config, user_id):
         "jti-with-newline": jwt.encode({**claims, "jti": "a\nb"}, config.jwt_secret, algorithm="HS256"),
         "jti-too-long": jwt.encode({**claims, "jti": "j" * 65}, config.jwt_secret, algorithm="HS256"),
         "jti-not-a-string": jwt.encode({**claims, "jti": 7}, config.jwt_secret, algorithm="HS256"),
+        # The username ws_service believes without asking the database: only what we would issue.
+        "name-with-nul": jwt.encode({**claims, "name": "a\u0000bc"}, config.jwt_secret, algorithm="HS256"),
+        "name-too-long": jwt.encode({**claims, "name": "n" * 33}, config.jwt_secret, algorithm="HS256"),
+        "name-not-a-string": jwt.encode({**claims, "name": ["bob"]}, config.jwt_secret, algorithm="HS256"),
         "not-a-jwt": "hello.world",
     }
 
@@ -81,6 +85,9 @@ def forged_tokens(config, user_id):
         "jti-with-newline",
         "jti-too-long",
         "jti-not-a-string",
+        "name-with-nul",
+        "name-too-long",
+        "name-not-a-string",
         "not-a-jwt",
     ],
 )
