@@ -119,9 +119,10 @@ class SerialisedSocket:
             self._lock.release()
 
     def close(self) -> None:
-        """Close without a reset. A socket closed with input still unread (the rest of an
+        """Close without a reset, once. A socket closed with input still unread (the rest of an
         oversized frame) sends RST, and the client loses the close frame sent just before it."""
-        self._closer = gevent.spawn(self._close_gently)
+        if self._closer is None:
+            self._closer = gevent.spawn(self._close_gently)
 
     def _close_gently(self) -> None:
         try:
@@ -337,5 +338,5 @@ class Connection:
         if self._writer is not None:
             self._writer.kill(block=False)
             self._writer = None
-        self.ws.thread.join(timeout=CLOSE_GRACE_SECONDS)
+        self.ws.sock.close()
         self.ws.sock.wait_closed(timeout=CLOSE_GRACE_SECONDS)

@@ -1,6 +1,6 @@
 """The WebSocket: `GET /ws/joinRoom/{roomId}?after=SEQ`, its checks, and the frames a client sends.
 
-Data flows socket -> this reader -> an action (store with the next seq) -> the hub -> each
+Data flows socket -> this handler, reading in its own greenlet -> an action (store with the next seq) -> the hub -> each
 connection's writer -> socket.
 """
 
@@ -17,6 +17,7 @@ from shared.tokens import authenticate, token_from_request
 from shared.validation import MAX_ID, int_arg, parse_json_object
 from ws_service import actions, frames
 from ws_service.connection import Connection
+from ws_service.reading import InlineReader
 from ws_service.routes import client_id, message_content, read_seq
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def join_room(ws, room_id):
         }
         after = last_seq if g.after_seq is None else min(g.after_seq, last_seq)
         connection.start_writer(hello, after, last_seq)
-        _read_frames(ws, connection, config)
+        _read_frames(InlineReader(ws), connection, config)
     except Exception as error:
         _fail_after_upgrade(ws, room_id, error)
     finally:
@@ -108,9 +109,9 @@ def _fail_after_upgrade(ws, room_id, error):
         ws.close(1011, message[:100])
 
 
-def _read_frames(ws, connection, config):
+def _read_frames(reader, connection, config):
     while True:
-        data = ws.receive(timeout=config.ws_idle_timeout_seconds or None)
+        data = reader.receive(timeout=config.ws_idle_timeout_seconds or None)
         if data is None:
             connection.finish(1000, "Closed after a long silence")
             connection.join(timeout=5)
