@@ -10,6 +10,7 @@ import time
 
 from flask import Blueprint, current_app, g, request
 from flask_sock import Sock
+from simple_websocket import ConnectionClosed
 
 from shared import origins
 from shared.errors import ApiError, BadRequest, Forbidden
@@ -88,6 +89,8 @@ def join_room(ws, room_id):
         after = last_seq if g.after_seq is None else min(g.after_seq, last_seq)
         connection.start_writer(hello, after, last_seq)
         _read_frames(InlineReader(ws), connection, config)
+    except ConnectionClosed:
+        pass  # the client closed, or went away: the end of every socket, not a failure
     except Exception as error:
         _fail_after_upgrade(ws, room_id, error)
     finally:

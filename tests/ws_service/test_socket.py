@@ -3,7 +3,7 @@
 import pytest
 import websocket
 
-from tests.conftest import RoomSocket
+from tests.conftest import Person, RoomSocket
 
 
 def handshake_status(person, room_id, headers, query="", **options):
@@ -89,3 +89,18 @@ def test_a_plain_get_of_the_socket_path_is_a_json_400(person):
     response = person.get(f"/ws/joinRoom/{room}")
     assert response.status_code == 400
     assert response.json()["error"]["code"]
+
+
+def test_a_client_closing_its_socket_is_no_error_in_the_log(server):
+    """Every socket ends with its client closing it: that is logged as nothing at all, let alone as
+    a failure with a traceback (it was, for every socket)."""
+    staying, leaving = (Person(server.url).register().login() for _ in range(2))
+    room = staying.create_room()
+    watching = staying.connect(room)
+    closing = leaving.connect(room)
+    lines_before = len(server.log_lines())
+    closing.ws.close()
+    # The leave goes out once the socket's handler has ended, after anything it logged.
+    watching.receive_until(lambda frame: frame["type"] == "leave" and frame["user"]["id"] == leaving.id)
+    logged = server.log_lines()[lines_before:]
+    assert not [line for line in logged if '"level": "error"' in line or "Traceback" in line], logged
