@@ -12,7 +12,7 @@ from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.committer import MessageCommitter
 from ws_service.database_events import listen_for_database_events
 from ws_service.ended_sessions import EndedSessions
-from ws_service.hub import RoomHub
+from ws_service.hub import HEARTBEAT_SECONDS, RoomHub
 from ws_service.limits import TokenBuckets
 from ws_service.reading import NeverStarted
 from ws_service.routes import bp as rooms_bp
@@ -23,9 +23,9 @@ def create_app(config=None):
     app = create_service_app("ws_service", __name__, config, path_prefixes=("", "/ws"))
     config = app.config["PARLEY"]
     app.config["SOCK_SERVER_OPTIONS"] = {
-        "ping_interval": config.ws_ping_interval_seconds,
         "max_message_size": config.ws_max_frame_bytes,
-        "thread_class": NeverStarted,  # the handler reads its socket itself (ws_service/reading.py)
+        # The handler reads its socket itself (ws_service/reading.py); the hub sends the heartbeat.
+        "thread_class": NeverStarted,
     }
 
     def fetch_events(room_id, after_seq, limit):
@@ -45,7 +45,13 @@ def create_app(config=None):
         with app.app_context():
             actions.publish_stored(outcomes)
 
-    hub = RoomHub(fetch_events, config.ws_connections_per_user, find_ended_sockets, config.ws_session_sweep_seconds)
+    hub = RoomHub(
+        fetch_events,
+        config.ws_connections_per_user,
+        find_ended_sockets,
+        config.ws_session_sweep_seconds,
+        heartbeat_seconds=min(HEARTBEAT_SECONDS, config.ws_ping_interval_seconds / 4),
+    )
     broker: InMemoryBroker | RedisBroker
     if config.redis_url:
         broker = RedisBroker(hub, config.redis_url, config.presence_ttl_seconds)

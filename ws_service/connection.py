@@ -18,6 +18,7 @@ import contextlib
 import logging
 import socket
 import time
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,6 @@ import gevent
 import gevent.lock
 import gevent.socket
 from gevent.event import Event
-from gevent.queue import Empty, Full, Queue
 from simple_websocket import ConnectionClosed
 
 from ws_service import stages
@@ -40,6 +40,7 @@ CATCH_UP_PAGE = 500
 WRITE_BATCH = 64
 CLOSE_GRACE_SECONDS = 10
 _CLOSE = object()
+PING_FRAME = b"\x89\x00"  # FIN, opcode 9 (ping), no payload, unmasked: the server's heartbeat
 
 
 class WriteTimedOut(OSError):
@@ -149,6 +150,8 @@ class Connection:
         outbox_size: int,
         fetch_events: FetchEvents,
         write_timeout: float,
+        ping_interval: float | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         self.ws = ws
         self.room_id = room_id
@@ -157,8 +160,15 @@ class Connection:
         self.token_id: str = token_claims["jti"]
         self.token_expires_at: int = token_claims["exp"]
         self.typing_announced_at = float("-inf")  # read and written by the socket's reader only
-        # (frame, seq, when queued), or (_CLOSE, (code, reason), None)
-        self._outbox: Queue = Queue(maxsize=outbox_size)
+        # The heartbeat (see heartbeat()): when the client last sent a message, and when it is pinged next.
+        self.last_heard = time.monotonic()
+        self._ping_interval = ping_interval
+        self._idle_timeout = idle_timeout
+        self._next_ping = self.last_heard + ping_interval if ping_interval else float("inf")
+        # (frame, seq, when queued), or (_CLOSE, (code, reason), None). Only ever used without
+        # waiting, so a bare deque (a gevent Queue cost 2.5 KiB more per socket, most of them idle).
+        self._outbox: deque[tuple[Any, Any, float | None]] = deque()
+        self._outbox_size = outbox_size
         self._fetch_events = fetch_events
         self._cursor: int | None = None  # seq of the last stored event the client has; None until hello is sent
         self._writer: gevent.Greenlet | None = None  # the greenlet writing now, if any
@@ -178,19 +188,36 @@ class Connection:
             self._writer is None
             and self._cursor is not None
             and (seq is None or seq == self._cursor + 1)
-            and self._outbox.empty()
+            and not self._outbox
             and self.ws.sock.send_if_ready(frame)
         ):
             # The common case, a live socket keeping up: no queue, no greenlet switch.
             if seq is not None:
                 self._cursor = seq
             return True
-        try:
-            self._outbox.put_nowait((frame, seq, time.perf_counter()))
-        except Full:
+        if len(self._outbox) >= self._outbox_size:
             return False
+        self._outbox.append((frame, seq, time.perf_counter()))
         self._wake_writer()
         return True
+
+    def heartbeat(self, now: float) -> None:
+        """From the hub, every second or so, for every socket: one loop for the process instead of a
+        timer per socket. A client silent past the idle timeout is closed (1000); one that did not
+        answer the last ping is gone (1008); the others are pinged when their time comes."""
+        if self._closing:
+            return
+        if self._idle_timeout and now - self.last_heard > self._idle_timeout:
+            self.finish(1000, "Closed after a long silence")
+        elif now >= self._next_ping:
+            if not self.ws.pong_received:  # simple-websocket's reader marks the pong
+                self.close(1008, "Ping/Pong timeout")
+                return
+            self.ws.pong_received = False
+            assert self._ping_interval is not None, "no ping is due without an interval"
+            self._next_ping = now + self._ping_interval
+            if not self.deliver(PING_FRAME, None):
+                self.close(1013, "Too slow to keep up: reconnect with after= to catch up")
 
     def send_event(self, event: EventDict) -> None:
         """A frame for this client alone (an error, the answer to a repeated send)."""
@@ -201,11 +228,10 @@ class Connection:
         """Close after the frames already queued have been written."""
         if self._closing:
             return
-        try:
-            self._outbox.put_nowait((_CLOSE, (code, reason), None))
-        except Full:
+        if len(self._outbox) >= self._outbox_size:
             self.close(code, reason)
             return
+        self._outbox.append((_CLOSE, (code, reason), None))
         self._closing = True
         self._wake_writer()
         gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
@@ -216,9 +242,8 @@ class Connection:
         if self._closing:
             return
         self._closing = True
-        while not self._outbox.empty():
-            self._outbox.get_nowait()
-        self._outbox.put_nowait((_CLOSE, (code, reason), None))
+        self._outbox.clear()
+        self._outbox.append((_CLOSE, (code, reason), None))
         self._wake_writer()
         # A peer that reads nothing never lets the close through: end the socket regardless.
         gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
@@ -227,14 +252,12 @@ class Connection:
 
     def start_writer(self, hello: EventDict, after_seq: int, last_seq: int) -> None:
         """Send `hello`, then every stored event after `after_seq`, then live ones, in seq order.
-        `last_seq` is the room's, read after registering: every event after it comes live."""
-        self._writer = gevent.spawn(self._start, hello, after_seq, last_seq)
+        `last_seq` is the room's, read after registering: every event after it comes live.
 
-    def _wake_writer(self) -> None:
-        if self._writer is None and self._cursor is not None and not self._written.is_set():
-            self._writer = gevent.spawn(self._write)
-
-    def _start(self, hello: EventDict, cursor: int, last_seq: int) -> None:
+        Hello and the backlog are written from the caller's greenlet (the socket's handler, before
+        it reads anything): a greenlet of their own cost every socket memory that outlived it.
+        Whatever is delivered meanwhile waits in the outbox for a writer started after."""
+        cursor = after_seq
         try:
             self._send([text_frame(hello)])
             if cursor < last_seq:  # a backlog was asked for (a connect storm asks for none)
@@ -243,10 +266,12 @@ class Connection:
             self._fail(error)
             return
         self._cursor = cursor
-        if self._outbox.empty():
-            self._writer = None  # an idle socket needs none until something comes
-            return
-        self._write()
+        if self._outbox:
+            self._writer = gevent.spawn(self._write)
+
+    def _wake_writer(self) -> None:
+        if self._writer is None and self._cursor is not None and not self._written.is_set():
+            self._writer = gevent.spawn(self._write)
 
     def _write(self) -> None:
         """Write what the outbox holds, in batches, and end once it is empty. Nothing between finding
@@ -255,10 +280,9 @@ class Connection:
         assert self._cursor is not None, "a writer starts once hello and the backlog are sent"
         try:
             while True:
-                try:
-                    item = self._outbox.get_nowait()
-                except Empty:
+                if not self._outbox:
                     return
+                item = self._outbox.popleft()
                 batch: list[bytes] = []
                 oldest = item[2]
                 while True:
@@ -278,10 +302,9 @@ class Connection:
                         batch.append(frame)
                     if len(batch) >= WRITE_BATCH:
                         break
-                    try:
-                        item = self._outbox.get_nowait()
-                    except Empty:
+                    if not self._outbox:
                         break
+                    item = self._outbox.popleft()
                 self._send(batch)
                 if oldest is not None:
                     stages.WRITTEN.observe(time.perf_counter() - oldest)

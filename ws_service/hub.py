@@ -42,6 +42,9 @@ GAP_WAIT_SECONDS = 0.25
 # (account deleted), or whose membership ended, are looked for: a backstop, since each of those
 # closes its sockets at once (see end_sessions, _on_expire and ws_service/database_events.py).
 SWEEP_SECONDS = 5.0
+# How often, by default, every socket's heartbeat is looked at (Connection.heartbeat): pings go out
+# within this of when they are due.
+HEARTBEAT_SECONDS = 1.0
 
 
 @dataclass
@@ -60,8 +63,10 @@ class RoomHub:
         max_connections_per_user: int,
         find_ended_sockets: FindEndedSockets,
         sweep_seconds: float = SWEEP_SECONDS,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
         self._sweep_seconds = sweep_seconds
+        self._heartbeat_seconds = heartbeat_seconds
         self._fetch_events = fetch_events  # (room_id, after_seq, limit) -> [event], from the database
         self._find_ended_sockets = find_ended_sockets
         self._max_per_user = max_connections_per_user
@@ -80,6 +85,7 @@ class RoomHub:
         self._broker = broker
         loops.spawn("hub", self._run)
         loops.spawn("hub sweep", self._sweep_now_and_then)
+        loops.spawn("hub heartbeat", self._beat_now_and_then)
 
     # -- the channels ---------------------------------------------------------------------------
 
@@ -144,6 +150,11 @@ class RoomHub:
             gevent.sleep(self._sweep_seconds)
             self.check_sessions()
 
+    def _beat_now_and_then(self) -> None:
+        while True:
+            gevent.sleep(self._heartbeat_seconds)
+            self._inbox.put(("heartbeat", None))
+
     # -- the hub's own greenlet -----------------------------------------------------------------
 
     def _run(self) -> None:
@@ -160,6 +171,7 @@ class RoomHub:
             "resync": self._on_resync,
             "caught_up": self._on_caught_up,
             "check_sessions": self._on_check_sessions,
+            "heartbeat": self._on_heartbeat,
             "sessions_ended": self._on_sessions_ended,
             "expire": self._on_expire,
         }
@@ -342,6 +354,12 @@ class RoomHub:
         for room in self._rooms.values():
             for connection in list(room.connections):
                 connection.finish(code, reason)
+
+    def _on_heartbeat(self, _: None) -> None:
+        now = time.monotonic()
+        for room in self._rooms.values():
+            for connection in list(room.connections):
+                connection.heartbeat(now)
 
     def _end_expired(self) -> list["Connection"]:
         """Close the sockets whose token has expired; the others, still live."""
