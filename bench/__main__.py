@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bench import report, scenarios
-from bench.targets import EmbeddedPostgres, Parley, Peer, PeerHttp, Stack
+from bench.targets import EmbeddedPostgres, Parley, Peer, PeerHttp, Stack, StoredPeer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = ("idle", "fan-out", "rooms", "latency", "stack", "http")
@@ -107,6 +107,7 @@ def direct_scenarios(args, sizes, admin_url, postgres_pids, peer):
     with contextlib.ExitStack() as running:
         parley = running.enter_context(stopping(Parley(admin_url)))
         peer_http = running.enter_context(stopping(PeerHttp()))
+        stored_peer = running.enter_context(stopping(StoredPeer(admin_url)))
         if args.profile:
             running.enter_context(profiling(parley.worker_pid(parley.ws_pid), args.output))
         token = parley.account("bench")
@@ -141,6 +142,21 @@ def direct_scenarios(args, sizes, admin_url, postgres_pids, peer):
             rows += scenarios.cpu_rows(
                 f"one ws_service process, {rooms * per_room:,} msg/s", measured, series["latency"]["peer"]
             )
+            stored = scenarios.paced_latency(
+                scenarios.Rooms(stored_peer),
+                stored_peer.pid,
+                rooms,
+                per_room,
+                sizes["latency_seconds"],
+                cpu_roots=[stored_peer.pid, *postgres_pids],
+            )
+            series["latency"]["stored peer (websockets + asyncpg)"] = stored
+            rows += scenarios.latency_rows(
+                f"latency: {rooms * per_room} sockets in {rooms} rooms, 1/s each, stored, against the stored peer "
+                "(websockets + asyncpg)",
+                measured,
+                stored,
+            )
         if "idle" in args.only:
             rows += scenarios.idle_connections(
                 parley, parley_rooms, peer, peer_rooms, sizes["idle_sockets"], sizes["idle_seconds"]
@@ -151,7 +167,9 @@ def direct_scenarios(args, sizes, admin_url, postgres_pids, peer):
             )
             rows += fan_rows
         if "rooms" in args.only:
-            rows += scenarios.fan_out_rooms(parley, parley_rooms, peer, peer_rooms, *sizes["rooms"])
+            peers = [("peer (websockets, nothing stored)", peer, peer_rooms)]
+            peers.append(("stored peer (websockets + asyncpg)", stored_peer, scenarios.Rooms(stored_peer)))
+            rows += scenarios.fan_out_rooms(parley, parley_rooms, peers, *sizes["rooms"])
     return rows, series
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -173,11 +174,13 @@ class EmbeddedPostgres:
 
 
 class ThrowawayDatabase:
-    def __init__(self, admin_url, name):
+    def __init__(self, admin_url, name, migrate=True):
         self.admin_url, self.name = admin_url, name
         self._admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         params = psycopg2.extensions.parse_dsn(admin_url)
         self.url = psycopg2.extensions.make_dsn(**{**params, "dbname": name})
+        if not migrate:
+            return
         migrated = subprocess.run(
             [sys.executable, "-m", "db.migrate"],
             cwd=REPO,
@@ -341,6 +344,34 @@ class Peer(Server):
 
     def room_url(self, room_id):
         return f"ws://127.0.0.1:{self.port}/rooms/{room_id}"
+
+
+class StoredPeer(Server):
+    """bench/peer_stored.py: the websockets room server storing each message with asyncpg before it
+    broadcasts it, on core 0, on a throwaway database of the benchmark's PostgreSQL."""
+
+    def __init__(self, admin_url):
+        self.database = ThrowawayDatabase(admin_url, f"parley_bench_peer_{os.getpid()}", migrate=False)
+        self.port = free_port()
+        super().__init__([pinned([sys.executable, "-m", "bench.peer_stored", str(self.port), self._url()])])
+        wait_for_port(self.port, "the stored peer server")
+
+    def _url(self):
+        """The database as a URL, which asyncpg wants (libpq's keyword form is what psycopg2 gives)."""
+        params = psycopg2.extensions.parse_dsn(self.database.url)
+        query = {key: params[key] for key in ("host", "port", "password") if params.get(key)}
+        return f"postgresql://{params.get('user', 'postgres')}@/{params['dbname']}?{urllib.parse.urlencode(query)}"
+
+    @property
+    def pid(self):
+        return self.processes[0].pid
+
+    def room_url(self, room_id):
+        return f"ws://127.0.0.1:{self.port}/rooms/{room_id}"
+
+    def stop(self):
+        super().stop()
+        self.database.drop()
 
 
 class PeerHttp(Server):
