@@ -59,7 +59,8 @@ def main():
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="record ws_service's worker with py-spy meanwhile: OUTPUT/profile-ws_service.svg",
+        help="record ws_service's worker with py-spy meanwhile: OUTPUT/profile-ws_service.svg, and one of the "
+        "stack's, waiting included: OUTPUT/profile-stack-ws_service.svg",
     )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
@@ -73,7 +74,9 @@ def main():
         peer = running.enter_context(stopping(Peer()))
         rows, series = direct_scenarios(args, sizes, admin_url, postgres_pids, peer)
         if "stack" in args.only:
-            rows += stack_latency(admin_url, postgres_pids, sizes, series)
+            rows += stack_latency(
+                admin_url, postgres_pids, sizes, series, profile_to=args.output if args.profile else None
+            )
     cpus = os.cpu_count() or 1
     results = {
         "mode": "quick" if args.quick else "full",
@@ -174,17 +177,19 @@ def direct_scenarios(args, sizes, admin_url, postgres_pids, peer):
 
 
 @contextlib.contextmanager
-def profiling(pid, directory):
+def profiling(pid, directory, name="profile-ws_service.svg", idle=False):
+    """A py-spy flame graph of `pid` while the block runs; with `idle`, time spent waiting too."""
     directory.mkdir(parents=True, exist_ok=True)
     recorder = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("py-spy")),
             "record",
             "--nonblocking",
+            *(["--idle"] if idle else []),
             "-p",
             str(pid),
             "-o",
-            str(directory / "profile-ws_service.svg"),
+            str(directory / name),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -202,7 +207,7 @@ def holds(paced):
     return share >= 1 and scenarios.percentile(latencies, 0.99) < STACK_P99_MS
 
 
-def stack_latency(admin_url, postgres_pids, sizes, series):
+def stack_latency(admin_url, postgres_pids, sizes, series, profile_to=None):
     """Scenario 4: scenario 3 through `make stack`'s launcher, beside the peer's figures of scenario
     3; then the rate stepped up until the stack no longer holds it (p99 under 100 ms, all delivered)."""
     rooms, per_room = sizes["latency_rooms"]
@@ -211,7 +216,11 @@ def stack_latency(admin_url, postgres_pids, sizes, series):
         stack_rooms = scenarios.Rooms(stack, stack.account("bench"))
         roots = [stack.pid, *postgres_pids]
         stages_before = scenarios.stage_buckets(stack.ws_service_urls())
-        measured = scenarios.paced_latency(stack_rooms, stack.pid, rooms, per_room, seconds, cpu_roots=roots)
+        with contextlib.ExitStack() as profiled:
+            if profile_to is not None:  # one ws_service worker, waiting included: is the stack busy or waiting?
+                worker = stack.ws_service_workers()[0]
+                profiled.enter_context(profiling(worker, profile_to, "profile-stack-ws_service.svg", idle=True))
+            measured = scenarios.paced_latency(stack_rooms, stack.pid, rooms, per_room, seconds, cpu_roots=roots)
         stages = scenarios.stage_rows(
             f"make stack, {rooms * per_room:,} msg/s", stages_before, scenarios.stage_buckets(stack.ws_service_urls())
         )

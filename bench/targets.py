@@ -307,6 +307,11 @@ class Stack(Server):
     account = Parley.account
     create_room = Parley.create_room
 
+    def ws_service_workers(self):
+        """The pids of the ws_service gunicorn workers (the masters' children)."""
+        masters = [pid for pid in process_tree(self.pid) if process_kind(pid) == "ws_service"]
+        return [pid for pid in masters if process_tree(pid) == [pid]]
+
     def ws_service_urls(self):
         """Each ws_service process's own address (its metrics are there, not behind nginx)."""
         urls = []
