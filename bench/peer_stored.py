@@ -12,6 +12,8 @@ import sys
 import asyncpg
 from websockets.asyncio.server import broadcast, serve
 
+from bench.peer_server import joined, message
+
 SCHEMA = """
     CREATE TABLE IF NOT EXISTS peer_rooms (id text PRIMARY KEY, last_seq bigint NOT NULL);
     CREATE TABLE IF NOT EXISTS peer_messages (
@@ -29,7 +31,6 @@ STORE = """
     SELECT $1, last_seq, $2, $3 FROM room
     RETURNING seq
 """
-ROOMS = {}
 
 
 async def main(port, database_url):
@@ -38,24 +39,11 @@ async def main(port, database_url):
         await conn.execute(SCHEMA)
 
     async def room(websocket):
-        room_id = websocket.request.path.rsplit("/", 1)[-1]
-        members = ROOMS.setdefault(room_id, set())
-        members.add(websocket)
-        try:
-            await websocket.send(json.dumps({"type": "hello", "room_id": room_id}, separators=(",", ":")))
+        async with joined(websocket) as (room_id, members):
             async for frame in websocket:
-                data = json.loads(frame)
-                seq = await pool.fetchval(STORE, room_id, data.get("content"), data.get("client_id"))
-                event = {
-                    "type": "message",
-                    "room_id": room_id,
-                    "seq": seq,
-                    "content": data.get("content"),
-                    "client_id": data.get("client_id"),
-                }
-                broadcast(members, json.dumps(event, separators=(",", ":")))
-        finally:
-            members.discard(websocket)
+                sent = json.loads(frame)
+                seq = await pool.fetchval(STORE, room_id, sent.get("content"), sent.get("client_id"))
+                broadcast(members, message(room_id, seq, sent))
 
     async with serve(room, "127.0.0.1", port, max_queue=None):
         await asyncio.get_running_loop().create_future()
