@@ -82,7 +82,7 @@ class Config:
     ws_idle_timeout_seconds: float = 3600.0  # no frame from the client for this long closes it
     ws_outbox_frames: int = 1024
     ws_write_timeout_seconds: float = 10.0  # a socket that takes nothing for this long is cut off
-    # The backstop that looks for ended sessions (and idle writers) this often; sessions end at once anyway.
+    # The backstop that looks for ended sessions and memberships this often; they end at once anyway.
     ws_session_sweep_seconds: float = 5.0
     ws_max_frame_bytes: int = 32 * 1024
     ws_connections_per_user: int = 20

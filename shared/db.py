@@ -6,6 +6,7 @@ pool's semaphore and psycopg2 (made cooperative by shared.cooperative) wait with
 worker. A connection that fails is thrown away, so the pool heals by itself when the server is back.
 """
 
+import json
 import logging
 import select
 import threading
@@ -51,6 +52,12 @@ class PreparedStatement:
             cursor.execute(("" if prepared else "SET plan_cache_mode = force_generic_plan; ") + self._prepare)
             prepared.add(self._name)
         cursor.execute(self._execute, params)
+
+
+def notify(cursor, channel, message):
+    """NOTIFY `channel` with `message` as JSON, once the transaction commits (PostgreSQL holds it
+    till then, and drops it on a rollback)."""
+    cursor.execute("SELECT pg_notify(%(channel)s, %(payload)s)", {"channel": channel, "payload": json.dumps(message)})
 
 
 class FairSlots:

@@ -1,8 +1,6 @@
 """The SQL every service runs to check who a request comes from, and to say that sessions ended."""
 
-import json
-
-from shared.db import PreparedStatement
+from shared.db import PreparedStatement, notify
 
 # NOTIFY channel: a token revoked, or every token of an account deleted. ws_service listens, so that
 # open sockets close at once in every process, whichever service ended the session.
@@ -30,7 +28,4 @@ def find_user_of_live_token(cursor, user_id, jti):
 def announce_sessions_ended(cursor, *, token_id=None, user_id=None):
     """Tell the listeners, once the transaction commits (NOTIFY waits for it), that the token
     `token_id`, or every token of `user_id`, no longer opens anything."""
-    payload = json.dumps({"jti": token_id} if token_id is not None else {"user_id": user_id})
-    cursor.execute(
-        "SELECT pg_notify(%(channel)s, %(payload)s)", {"channel": SESSIONS_ENDED_CHANNEL, "payload": payload}
-    )
+    notify(cursor, SESSIONS_ENDED_CHANNEL, {"jti": token_id} if token_id is not None else {"user_id": user_id})

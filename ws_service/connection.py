@@ -48,11 +48,12 @@ class WriteTimedOut(OSError):
 
 
 class SerialisedSocket:
-    """The socket under simple-websocket, with whole writes one at a time: its heartbeat greenlet
-    and our writer both send, and a frame must never be cut into by another or sent in part.
+    """The socket under simple-websocket, with whole writes one at a time: the hub (a frame written
+    at once), the writer, and the reader (simple-websocket's answers to pings and closes) all send,
+    and a frame must never be cut into by another or sent in part.
 
     Every write has a deadline. A peer that stops reading would otherwise hold a write, and the
-    semaphore with it, for ever: its heartbeat could not go out, nor a close. Past the deadline the
+    semaphore with it, for ever: no heartbeat could go out, nor a close. Past the deadline the
     socket is cut off (no close frame: the peer reads nothing, and a frame may be half written), which
     ends its reader, and the client reconnects with after= as after a 1013."""
 

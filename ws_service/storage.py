@@ -1,11 +1,10 @@
 """ws_service's SQL: rooms, memberships, messages and each room's event log."""
 
-import json
 from dataclasses import dataclass
 
 import psycopg2.errors
 
-from shared.db import PreparedStatement
+from shared.db import PreparedStatement, notify
 from shared.errors import Conflict, UserNotFound
 
 # getRooms counts a room's unread messages up to this; a client shows "999+" past it.
@@ -242,10 +241,7 @@ MEMBERSHIPS_ENDED_CHANNEL = "parley_memberships_ended"
 def announce_membership_ended(cursor, room_id, user_id=None):
     """Tell every ws_service process, once the transaction commits, to close the sockets `user_id`
     holds in the room (every socket in it, without a user: the room is gone)."""
-    payload = json.dumps({"room_id": room_id, "user_id": user_id})
-    cursor.execute(
-        "SELECT pg_notify(%(channel)s, %(payload)s)", {"channel": MEMBERSHIPS_ENDED_CHANNEL, "payload": payload}
-    )
+    notify(cursor, MEMBERSHIPS_ENDED_CHANNEL, {"room_id": room_id, "user_id": user_id})
 
 
 def delete_member(cursor, room_id, user_id):
