@@ -70,7 +70,7 @@ def _broker():
 
 
 def publish_event(event):
-    _broker().publish(event)
+    _broker().publish([event])
 
 
 def announce_typing(room_id, user):
@@ -327,7 +327,7 @@ def publish_stored(outcomes):
     """For the committer, after the commit: the stored messages' events, in seq order."""
     events = [event_from_row(row) for outcome, row in outcomes if outcome == "stored"]
     if events:
-        _broker().publish_many(events)
+        _broker().publish(events)
 
 
 def do_edit_message(room_id, user, message_id, content):

@@ -39,10 +39,7 @@ class InMemoryBroker:
     def start(self, loops):
         pass
 
-    def publish(self, event):
-        self._hub.broadcast(event)
-
-    def publish_many(self, events):
+    def publish(self, events):
         for event in events:
             self._hub.broadcast(event)
 
@@ -86,18 +83,10 @@ class RedisBroker:
 
     # -- publishing ------------------------------------------------------------------------------
 
-    def publish(self, event):
-        """Publish a stored event. If Redis is down, the event is stored all the same: deliver it
-        to this process's sockets, and the other processes read it from the database once
-        Redis is back (see resync)."""
-        try:
-            self._redis.publish(_channel(event["room_id"]), self._envelope(event))
-        except redis.RedisError as error:
-            log.warning("could not publish to Redis (%s); delivering locally only", error)
-            self._hub.broadcast(event)
-
-    def publish_many(self, events):
-        """Publish stored events (a committed batch, in seq order) in one round trip."""
+    def publish(self, events):
+        """Publish stored events (a committed batch, in seq order) in one round trip. If Redis is
+        down, they are stored all the same: deliver them to this process's sockets, and the other
+        processes read them from the database once Redis is back (see resync)."""
         try:
             pipe = self._redis.pipeline(transaction=False)
             for event in events:

@@ -280,9 +280,7 @@ class Connection:
         finds no writer (and writes at once, or starts one)."""
         assert self._cursor is not None, "a writer starts once hello and the backlog are sent"
         try:
-            while True:
-                if not self._outbox:
-                    return
+            while self._outbox:
                 item = self._outbox.popleft()
                 batch: list[bytes] = []
                 oldest = item[2]
