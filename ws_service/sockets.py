@@ -1,7 +1,7 @@
 """The WebSocket: `GET /ws/joinRoom/{roomId}?after=SEQ`, its checks, and the frames a client sends.
 
-Data flows socket -> this handler, reading in its own greenlet -> an action (store with the next seq) -> the hub -> each
-connection's writer -> socket.
+Data flows socket -> this handler, reading in its own greenlet -> an action -> the committer (stored
+with the room's next seq, committed, published) -> the hub -> each socket, at once or through its writer.
 """
 
 import contextlib
