@@ -13,7 +13,7 @@ from auth_service import storage
 from shared import db
 from shared.errors import RateLimited, Unauthorized
 from shared.storage import announce_sessions_ended
-from shared.tokens import issue_token
+from shared.tokens import issue_token, sessions_ended_here
 from shared.validation import could_be_username
 
 
@@ -106,7 +106,7 @@ def do_login(config, hasher, username, password, address):
         raise InvalidCredentials()
     with db.autocommit() as cursor:
         storage.remember_address(cursor, credentials["id"], _address_digest(config, credentials["id"], address))
-    return issue_token(config, credentials["id"], credentials["username"])
+    return issue_token(config, credentials["id"], credentials)
 
 
 def do_logout(claims):
@@ -114,3 +114,4 @@ def do_logout(claims):
         storage.revoke_token(cursor, claims["jti"], claims["user_id"], claims["exp"])
         announce_sessions_ended(cursor, token_id=claims["jti"])
         storage.prune_expired_revocations(cursor)
+    sessions_ended_here(token_ids={claims["jti"]})

@@ -28,7 +28,7 @@ def insert_user(cursor, username, password_hash):
 def find_credentials(cursor, username):
     """id, username and password hash of the user named `username` in any case, or None."""
     cursor.execute(
-        "SELECT id, username, password_hash FROM users WHERE lower(username) = lower(%(username)s)",
+        "SELECT id, username, created_at, password_hash FROM users WHERE lower(username) = lower(%(username)s)",
         {"username": username},
     )
     return cursor.fetchone()

@@ -12,3 +12,11 @@ def make_cooperative():
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
+
+
+def is_cooperative():
+    """Whether make_cooperative() ran: only then does gevent's loop run all the time, as in every
+    service's process, and a background greenlet keep up with what it watches."""
+    from gevent import monkey
+
+    return monkey.is_module_patched("socket")

@@ -13,10 +13,10 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import db, logs, metrics
+from shared import database_events, db, logs, metrics
 from shared.config import Config
 from shared.errors import ApiError, PayloadTooLarge, ServiceUnavailable, Unauthorized, register_error_handlers
-from shared.validation import IdConverter
+from shared.validation import IdConverter, timestamp_text
 
 
 class ParleyJSONProvider(DefaultJSONProvider):
@@ -25,7 +25,7 @@ class ParleyJSONProvider(DefaultJSONProvider):
     @staticmethod
     def default(value):
         if isinstance(value, datetime.datetime):
-            return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+            return timestamp_text(value)
         return DefaultJSONProvider.default(value)
 
 
@@ -48,6 +48,10 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxy_hops)
     db.init_app(app, config)
     metrics.init_app(app, service_name)
+    events = database_events.for_config(config)
+    app.extensions["parley_database_events"] = events
+    app.extensions["parley_ended_sessions"] = events.sessions
+    app.extensions["parley_health_checks"]["listener"] = events.loops.check
     app.before_request(refuse_unread_body)
     blueprint = _service_blueprint(service_name, _openapi_document(package, path_prefixes))
     for prefix in path_prefixes:

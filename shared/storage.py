@@ -1,10 +1,14 @@
-"""The SQL every service runs to check who a request comes from, and to say that sessions ended."""
+"""The SQL every service runs to check who a request comes from, to say that sessions ended, and to
+learn which have; and the NOTIFY channels every process listens on (shared/database_events.py)."""
 
 from shared.db import PreparedStatement, notify
 
-# NOTIFY channel: a token revoked, or every token of an account deleted. ws_service listens, so that
-# open sockets close at once in every process, whichever service ended the session.
+# NOTIFY channel: a token revoked, or every token of an account deleted. Every process listens, so
+# that its token checks and its open sockets know at once, whichever service ended the session.
 SESSIONS_ENDED_CHANNEL = "parley_sessions_ended"
+# NOTIFY channel: a member left a room, or a room was deleted (ws_service's sockets close).
+MEMBERSHIPS_ENDED_CHANNEL = "parley_memberships_ended"
+LISTENED_CHANNELS = (SESSIONS_ENDED_CHANNEL, MEMBERSHIPS_ENDED_CHANNEL)
 
 # On every request and every socket's connect.
 USER_OF_LIVE_TOKEN = PreparedStatement(
@@ -29,3 +33,14 @@ def announce_sessions_ended(cursor, *, token_id=None, user_id=None):
     """Tell the listeners, once the transaction commits (NOTIFY waits for it), that the token
     `token_id`, or every token of `user_id`, no longer opens anything."""
     notify(cursor, SESSIONS_ENDED_CHANNEL, {"jti": token_id} if token_id is not None else {"user_id": user_id})
+
+
+def ended_sessions_now(cursor, token_ttl_seconds):
+    """The token ids revoked and the user ids of accounts deleted whose tokens could still be live."""
+    cursor.execute("SELECT jti FROM revoked_tokens WHERE expires_at > now()")
+    revoked = {row["jti"] for row in cursor.fetchall()}
+    cursor.execute(
+        "SELECT user_id FROM deleted_accounts WHERE deleted_at > now() - make_interval(secs => %(ttl)s)",
+        {"ttl": token_ttl_seconds},
+    )
+    return revoked, {row["user_id"] for row in cursor.fetchall()}

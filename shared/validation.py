@@ -1,5 +1,6 @@
 """Reading a JSON request body and its fields, refusing anything malformed with a 400 envelope."""
 
+import datetime
 import json
 import re
 
@@ -118,3 +119,11 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value):
         return str(value)
+
+
+# A timestamp as the contract writes it: ISO 8601 in UTC, with a Z.
+TIMESTAMP_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+
+
+def timestamp_text(value: datetime.datetime) -> str:
+    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")

@@ -5,6 +5,7 @@ from flask import current_app
 from shared import db
 from shared.errors import NotFound, Unprocessable, UserNotFound
 from shared.storage import announce_sessions_ended
+from shared.tokens import sessions_ended_here
 from user_service import storage
 
 
@@ -105,6 +106,7 @@ def do_delete_account(user_id):
     with db.transaction() as cursor:
         storage.delete_user(cursor, user_id, current_app.config["PARLEY"].token_ttl_seconds)
         announce_sessions_ended(cursor, user_id=user_id)
+    sessions_ended_here(user_ids={user_id})
 
 
 def do_create_post(user_id, content):

@@ -5,13 +5,12 @@ Its paths begin with /ws/ on its own port, as behind the gateway, which keeps th
 
 import signal
 
+from shared.background import BackgroundLoops
 from shared.service import create_service_app
 from ws_service import actions
-from ws_service.background import BackgroundLoops
 from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.committer import MessageCommitter
-from ws_service.database_events import listen_for_database_events
-from ws_service.ended_sessions import EndedSessions
+from ws_service.database_events import close_sockets_on_database_events
 from ws_service.hub import HEARTBEAT_SECONDS, RoomHub
 from ws_service.limits import TokenBuckets
 from ws_service.reading import NeverStarted
@@ -70,10 +69,7 @@ def create_app(config=None):
     hub.start(broker, loops)
     broker.start(loops)
     committer.start(loops)
-    app.extensions["parley_ended_sessions"] = sessions = EndedSessions()
-    loops.spawn(
-        "database listener", listen_for_database_events, config.database_url, hub, sessions, config.token_ttl_seconds
-    )
+    close_sockets_on_database_events(app.extensions["parley_database_events"], hub)
     return app
 
 

@@ -15,9 +15,9 @@ from gevent.event import AsyncResult
 from gevent.queue import Empty, Queue
 from prometheus_client import Histogram
 
+from shared.background import BackgroundLoops
 from shared.errors import ServiceUnavailable
 from ws_service import stages
-from ws_service.background import BackgroundLoops
 from ws_service.storage import Send
 
 log = logging.getLogger(__name__)

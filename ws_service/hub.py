@@ -18,8 +18,8 @@ import gevent.event
 from gevent.event import AsyncResult
 from gevent.queue import Queue
 
+from shared.background import BackgroundLoops
 from ws_service import stages
-from ws_service.background import BackgroundLoops
 from ws_service.events import presence_event
 from ws_service.frames import EventDict, text_frame
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 GAP_WAIT_SECONDS = 0.25
 # How often, by default, sockets whose token has expired, been revoked (logout) or lost its user
 # (account deleted), or whose membership ended, are looked for: a backstop, since each of those
-# closes its sockets at once (see end_sessions, _on_expire and ws_service/database_events.py).
+# closes its sockets at once (see end_sessions, _on_expire and shared/database_events.py).
 SWEEP_SECONDS = 5.0
 # How often, by default, every socket's heartbeat is looked at (Connection.heartbeat): pings go out
 # within this of when they are due.

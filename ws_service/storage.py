@@ -6,6 +6,7 @@ import psycopg2.errors
 
 from shared.db import PreparedStatement, notify
 from shared.errors import Conflict, UserNotFound
+from shared.storage import MEMBERSHIPS_ENDED_CHANNEL
 
 # getRooms counts a room's unread messages up to this; a client shows "999+" past it.
 UNREAD_CAP = 1000
@@ -232,10 +233,6 @@ def insert_member(cursor, room_id, user_id):
         )
     except psycopg2.errors.ForeignKeyViolation:
         raise UserNotFound() from None
-
-
-# NOTIFY channel: a member left a room, or a room was deleted (see ws_service/database_events.py).
-MEMBERSHIPS_ENDED_CHANNEL = "parley_memberships_ended"
 
 
 def announce_membership_ended(cursor, room_id, user_id=None):
@@ -468,17 +465,6 @@ def find_sent_event(cursor, room_id, user_id, client_id):
         {"room_id": room_id, "user_id": user_id, "client_id": client_id},
     )
     return cursor.fetchone()
-
-
-def ended_sessions_now(cursor, token_ttl_seconds):
-    """The token ids revoked and the user ids of accounts deleted whose tokens could still be live."""
-    cursor.execute("SELECT jti FROM revoked_tokens WHERE expires_at > now()")
-    revoked = {row["jti"] for row in cursor.fetchall()}
-    cursor.execute(
-        "SELECT user_id FROM deleted_accounts WHERE deleted_at > now() - make_interval(secs => %(ttl)s)",
-        {"ttl": token_ttl_seconds},
-    )
-    return revoked, {row["user_id"] for row in cursor.fetchall()}
 
 
 def ended_sockets(cursor, sockets):

@@ -22,9 +22,9 @@ def test_each_service_answers_its_banner_under_its_prefix(base_url, prefix, name
 def test_each_service_is_healthy_with_its_database(base_url, prefix):
     response = requests.get(f"{base_url}{prefix}/healthz")
     assert response.status_code == 200
-    # ws_service also has background loops (the hub's) to keep running.
+    # Every service has the process's database listener; ws_service also its hub's loops.
     loops = {"background": "ok"} if prefix == "/ws" else {}
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", **loops}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "listener": "ok", **loops}}
 
 
 @pytest.mark.parametrize("prefix, name", SERVICES.items())

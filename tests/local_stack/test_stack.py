@@ -19,6 +19,7 @@ from tests.conftest import (
     METRICS_HEADERS,
     Person,
     assert_no_secret_in,
+    eventually,
     raw_http,
 )
 from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
@@ -38,7 +39,8 @@ def test_the_whole_auth_flow_through_nginx(stack):
     assert person.get("/auth/me").json()["id"] == person.id
     assert person.get(f"/users/{person.id}").json()["username"] == person.username
     assert person.post("/auth/logout").status_code == 202
-    assert person.get("/users/feed").status_code == 401
+    # user_service is another process: its listener hears of the logout within milliseconds.
+    eventually(lambda: person.get("/users/feed").status_code == 401, timeout=1, what="the logout reaching user_service")
 
 
 def test_nginx_passes_a_request_id_and_serves_the_web_client_with_cache_headers(stack):

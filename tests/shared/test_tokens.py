@@ -61,6 +61,8 @@ def forged_tokens(config, user_id):
         "name-with-nul": jwt.encode({**claims, "name": "a\u0000bc"}, config.jwt_secret, algorithm="HS256"),
         "name-too-long": jwt.encode({**claims, "name": "n" * 33}, config.jwt_secret, algorithm="HS256"),
         "name-not-a-string": jwt.encode({**claims, "name": ["bob"]}, config.jwt_secret, algorithm="HS256"),
+        "joined-not-a-time": jwt.encode({**claims, "joined": "yesterday"}, config.jwt_secret, algorithm="HS256"),
+        "joined-not-a-string": jwt.encode({**claims, "joined": 1}, config.jwt_secret, algorithm="HS256"),
         "not-a-jwt": "hello.world",
     }
 
@@ -105,6 +107,21 @@ def test_an_expired_token_is_401(person, config):
     assert response.json()["error"]["code"] == "token_expired"
 
 
+def test_a_token_expires_though_its_signature_was_checked_before(person, config, monkeypatch):
+    token, claims = issue_token(dataclasses.replace(config, token_ttl_seconds=60), person.id)
+    assert decode_token(config, token)["user_id"] == person.id  # verified, and kept
+    monkeypatch.setattr(time, "time", lambda: claims["exp"])
+    with pytest.raises(Unauthorized) as refused:
+        decode_token(config, token)
+    assert refused.value.code == "token_expired"
+
+
+def test_claims_handed_out_are_copies(person, config):
+    token, _ = issue_token(config, person.id)
+    decode_token(config, token)["user_id"] = 0
+    assert decode_token(config, token)["user_id"] == person.id
+
+
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Token abc"])
 def test_an_authorization_header_that_is_not_bearer_is_401(person, header):
     response = person.get("/auth/me", headers={"Authorization": header})
@@ -142,6 +159,12 @@ def test_issued_tokens_carry_the_claims_the_contract_names(config):
     assert decoded["sub"] == "42"
     assert decoded["exp"] - decoded["iat"] == config.token_ttl_seconds
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
+
+
+def test_a_token_from_login_carries_who_it_belongs_to(person):
+    claims = jwt.decode(person.token, options={"verify_signature": False})
+    me = person.get("/auth/me").json()
+    assert (claims["name"], claims["joined"]) == (me["username"], me["created_at"])
 
 
 def test_issued_tokens_name_their_key_without_revealing_it(config):

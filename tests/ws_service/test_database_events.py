@@ -1,10 +1,10 @@
-"""What ws_service hears through PostgreSQL's NOTIFY (ws_service/database_events.py): anyone who can
-reach the database can say anything on its channels, and the listener must go on hearing."""
+"""What ws_service's hub does with what the process's listener hears through PostgreSQL's NOTIFY
+(ws_service/database_events.py, shared/database_events.py): anyone who can reach the database can say
+anything on its channels, and the listener must go on hearing."""
 
 import requests
 
-from shared.storage import SESSIONS_ENDED_CHANNEL
-from ws_service.storage import MEMBERSHIPS_ENDED_CHANNEL
+from shared.storage import MEMBERSHIPS_ENDED_CHANNEL, SESSIONS_ENDED_CHANNEL
 
 MALFORMED = ["not json", "[]", "null", "{}", '{"room_id": "1"}', '{"room_id": true}', '{"jti": 5}', '{"user_id": 1.5}']
 
@@ -17,7 +17,7 @@ def test_malformed_notifications_are_skipped_and_the_listener_goes_on(person, ws
             db_cursor.execute("SELECT pg_notify(%s, %s)", (channel, payload))
     assert person.request("DELETE", f"/ws/rooms/{room}/members/me").status_code == 204
     assert socket.close_code(timeout=3) == 1000  # heard at once, not at a sweep
-    assert requests.get(f"{ws_base_url}/ws/healthz").json()["checks"]["background"] == "ok"
+    assert requests.get(f"{ws_base_url}/ws/healthz").json()["checks"]["listener"] == "ok"
 
 
 def test_a_leave_closes_only_the_leavers_sockets_in_that_room(person, new_person):

@@ -132,7 +132,7 @@ def test_a_long_poll_on_one_process_wakes_on_a_send_through_another(base_url, ws
 def test_the_broker_is_part_of_health(ws_processes):
     assert requests.get(f"{ws_processes[0].url}/healthz").json() == {
         "status": "ok",
-        "checks": {"database": "ok", "broker": "ok", "background": "ok"},
+        "checks": {"database": "ok", "listener": "ok", "broker": "ok", "background": "ok"},
     }
 
 

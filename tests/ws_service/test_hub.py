@@ -7,7 +7,7 @@ import time
 import gevent
 import pytest
 
-from ws_service.background import BackgroundLoops
+from shared.background import BackgroundLoops
 from ws_service.broker import InMemoryBroker
 from ws_service.frames import text_frame
 from ws_service.hub import GAP_WAIT_SECONDS, RoomHub

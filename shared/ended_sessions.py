@@ -1,7 +1,8 @@
 """Which sessions have ended, known in this process: tokens revoked (logout) and accounts deleted,
-loaded from the database when the listener (ws_service/database_events.py) connects, and kept
-current by what it hears. While it is connected, a token is checked here, with no database round
-trip (shared/tokens.authenticate); while it is not, the database is asked, as before."""
+loaded from the database when the listener (shared/database_events.py) connects, and kept current
+by what it hears and by what this process ends itself. While the listener is connected, a token is
+checked here, with no database round trip (shared/tokens.authenticate); while it is not, the
+database is asked."""
 
 from typing import Any
 

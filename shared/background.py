@@ -1,6 +1,7 @@
-"""The process's background loops (the hub's and the broker's), kept running: a loop that crashes
-is logged and started again after a pause, and /healthz answers 503 until it runs again. A loop left
-dead would go unnoticed: the process would still answer 200 while its sockets heard nothing."""
+"""A process's background loops (the database listener; ws_service's hub, broker and committer), kept
+running: a loop that crashes is logged and started again after a pause, and /healthz answers 503
+until it runs again. A loop left dead would go unnoticed: the process would still answer 200 while
+its sockets heard nothing."""
 
 import logging
 import time

@@ -6,7 +6,7 @@ import logging
 import gevent
 import pytest
 
-from ws_service.background import FIRST_PAUSE_SECONDS, BackgroundLoops, LoopDown
+from shared.background import FIRST_PAUSE_SECONDS, BackgroundLoops, LoopDown
 
 
 def test_a_loop_that_crashes_is_logged_restarted_and_unhealthy_meanwhile(caplog):
@@ -19,7 +19,7 @@ def test_a_loop_that_crashes_is_logged_restarted_and_unhealthy_meanwhile(caplog)
             raise RuntimeError("a payload nobody expected")
         gevent.sleep(3600)  # the second run lives on
 
-    with caplog.at_level(logging.ERROR, logger="ws_service.background"):
+    with caplog.at_level(logging.ERROR, logger="shared.background"):
         loops.spawn("listener", listener)
         gevent.sleep(FIRST_PAUSE_SECONDS / 2)
         assert runs == [0]
