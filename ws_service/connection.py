@@ -167,8 +167,9 @@ class Connection:
         self._idle_timeout = idle_timeout
         self._next_ping = self.last_heard + ping_interval if ping_interval else float("inf")
         # (frame, seq, when queued), or (_CLOSE, (code, reason), None). Only ever used without
-        # waiting, so a bare deque (a gevent Queue cost 2.5 KiB more per socket, most of them idle).
-        self._outbox: deque[tuple[Any, Any, float | None]] = deque()
+        # waiting, so a bare deque (a gevent Queue cost 2.5 KiB more per socket, most of them idle),
+        # and only while something waits in it: an empty deque is 760 bytes, most sockets idle.
+        self._outbox: deque[tuple[Any, Any, float | None]] | None = None
         self._outbox_size = outbox_size
         self._fetch_events = fetch_events
         self._cursor: int | None = None  # seq of the last stored event the client has; None until hello is sent
@@ -196,9 +197,8 @@ class Connection:
             if seq is not None:
                 self._cursor = seq
             return True
-        if len(self._outbox) >= self._outbox_size:
+        if not self._queue((frame, seq, time.perf_counter())):
             return False
-        self._outbox.append((frame, seq, time.perf_counter()))
         self._wake_writer()
         return True
 
@@ -229,10 +229,9 @@ class Connection:
         """Close after the frames already queued have been written."""
         if self._closing:
             return
-        if len(self._outbox) >= self._outbox_size:
+        if not self._queue((_CLOSE, (code, reason), None)):
             self.close(code, reason)
             return
-        self._outbox.append((_CLOSE, (code, reason), None))
         self._closing = True
         self._wake_writer()
         gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
@@ -243,8 +242,7 @@ class Connection:
         if self._closing:
             return
         self._closing = True
-        self._outbox.clear()
-        self._outbox.append((_CLOSE, (code, reason), None))
+        self._outbox = deque([(_CLOSE, (code, reason), None)])
         self._wake_writer()
         # A peer that reads nothing never lets the close through: end the socket regardless.
         gevent.spawn_later(CLOSE_GRACE_SECONDS, self._shut_socket)
@@ -269,6 +267,15 @@ class Connection:
         self._cursor = cursor
         if self._outbox:
             self._writer = gevent.spawn(self._write)
+
+    def _queue(self, item: tuple[Any, Any, float | None]) -> bool:
+        """Add to the outbox; False if it is full."""
+        if self._outbox is None:
+            self._outbox = deque()
+        elif len(self._outbox) >= self._outbox_size:
+            return False
+        self._outbox.append(item)
+        return True
 
     def _wake_writer(self) -> None:
         if self._writer is None and self._cursor is not None and not self._written.is_set():
@@ -311,6 +318,8 @@ class Connection:
             self._fail(error)
         finally:
             self._writer = None
+            if not self._outbox:
+                self._outbox = None
 
     def _fail(self, error: Exception) -> None:
         """The client went away or the database did: end this socket only."""

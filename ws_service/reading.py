@@ -9,6 +9,7 @@ handling (pings answered, pongs marked, fragments joined, the size limit kept, t
 handshake). The heartbeat is the hub's: one loop for the process (Connection.heartbeat).
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 from simple_websocket import ConnectionClosed
@@ -28,9 +29,20 @@ class NeverStarted:
         pass
 
 
+class _HandshakeDone:
+    """All wsproto asks of its handshake once the connection is up: its events, of which none are
+    left. The HTTP request it parsed, its h11 state and its queues (~3 KiB) go with the real one."""
+
+    @staticmethod
+    def events() -> Iterator[Any]:
+        return iter(())
+
+
 class InlineReader:
     def __init__(self, ws: Any) -> None:  # simple_websocket.Server, which has no types
         self._ws = ws
+        if ws.ws.connection is not None and not ws.ws.handshake._events:
+            ws.ws.handshake = _HandshakeDone
         # Reads wait as long as it takes (the hub's heartbeat ends a silent socket); a server's read
         # timeout left on the socket (gunicorn's keep-alive) would end every quiet one.
         ws.sock.settimeout(None)
