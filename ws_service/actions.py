@@ -291,9 +291,20 @@ def do_send_message(room_id, user, content, client_id):
     """Store the message with the room's next seq (with whatever else this process is storing at the
     same moment), then publish it. Returns (event, created): a repeated client_id gives the stored
     event and created False, and publishes nothing."""
+    return sent_message(room_id, user, client_id, submit_message(room_id, user, content, client_id))
+
+
+def submit_message(room_id, user, content, client_id):
+    """The first half of do_send_message: the sender's rate checked, the message queued to be
+    stored, in the order of the calls. sent_message() waits for the outcome."""
     check_rate(user["id"])
     send = storage.Send(room_id, user["id"], content, client_id, tuple(mentioned_names(content)))
-    outcome, row = current_app.extensions["parley_committer"].store(send)
+    return current_app.extensions["parley_committer"].submit(send)
+
+
+def sent_message(room_id, user, client_id, submitted):
+    """The second half of do_send_message: (event, created) once stored, or the error why not."""
+    outcome, row = current_app.extensions["parley_committer"].outcome_of(submitted)
     if outcome == "stored":
         return event_from_row(row), True
     if outcome == "blocked":

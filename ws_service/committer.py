@@ -59,8 +59,17 @@ class MessageCommitter:
 
     def store(self, send: Send) -> Outcome:
         """Store `send` with the next batch: its (outcome, row), once committed."""
+        return self.outcome_of(self.submit(send))
+
+    def submit(self, send: Send) -> AsyncResult:
+        """Queue `send` for the next batch, in the order of the calls; outcome_of() waits for it."""
         stored = AsyncResult()
         self._waiting.put((send, stored, time.perf_counter()))
+        return stored
+
+    @staticmethod
+    def outcome_of(stored: AsyncResult) -> Outcome:
+        """A submitted send's (outcome, row), once its batch has committed."""
         try:
             outcome: Outcome = stored.get(timeout=COMMIT_WAIT_SECONDS)
         except TimeoutError:

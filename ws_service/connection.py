@@ -20,7 +20,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.lock
@@ -31,6 +31,9 @@ from simple_websocket import ConnectionClosed
 from ws_service import stages
 from ws_service.frames import EventDict, text_frame
 from ws_service.hub import FetchEvents
+
+if TYPE_CHECKING:
+    from ws_service.in_flight import InFlightSends
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +164,7 @@ class Connection:
         self.token_id: str = token_claims["jti"]
         self.token_expires_at: int = token_claims["exp"]
         self.typing_announced_at = float("-inf")  # read and written by the socket's reader only
+        self.sends_in_flight: InFlightSends | None = None  # the reader's, made on its first send
         # The heartbeat (see heartbeat()): when the client last sent a message, and when it is pinged next.
         self.last_heard = time.monotonic()
         self._ping_interval = ping_interval
@@ -201,6 +205,22 @@ class Connection:
             return False
         self._wake_writer()
         return True
+
+    def deliver_run(self, frames: list[bytes], joined: bytes, first_seq: int) -> bool:
+        """Stored frames of consecutive seqs from `first_seq` (`joined`: the same, as one buffer):
+        one write if the socket is idle and takes it, else each as deliver() would."""
+        if self._closing:
+            return True
+        if (
+            self._writer is None
+            and self._cursor is not None
+            and first_seq == self._cursor + 1
+            and not self._outbox
+            and self.ws.sock.send_if_ready(joined)
+        ):
+            self._cursor = first_seq + len(frames) - 1
+            return True
+        return all(self.deliver(frame, first_seq + offset) for offset, frame in enumerate(frames))
 
     def heartbeat(self, now: float) -> None:
         """From the hub, every second or so, for every socket: one loop for the process instead of a

@@ -42,6 +42,9 @@ GAP_WAIT_SECONDS = 0.25
 # (account deleted), or whose membership ended, are looked for: a backstop, since each of those
 # closes its sockets at once (see end_sessions, _on_expire and shared/database_events.py).
 SWEEP_SECONDS = 5.0
+# Stored events the hub holds back at most while more wait in its inbox, to hand each socket a
+# room's run of them in one write (see _flush_ready); at low load each goes out alone, at once.
+MAX_READY_EVENTS = 256
 # How often, by default, every socket's heartbeat is looked at (Connection.heartbeat): pings go out
 # within this of when they are due.
 HEARTBEAT_SECONDS = 1.0
@@ -75,6 +78,9 @@ class RoomHub:
         self._per_user: defaultdict[int, int] = defaultdict(int)
         self._waiters: defaultdict[int, set[gevent.event.Event]] = defaultdict(set)
         self._presence: dict[int, tuple[dict[str, Any], ...]] = {}
+        # room_id -> stored events due to its sockets, in seq order, held while the inbox has more.
+        self._ready: dict[int, list[EventDict]] = {}
+        self._ready_count = 0
         self._broker: InMemoryBroker | RedisBroker | None = None
         # The earliest token expiry among the connections, and the timer set for it.
         self._next_expiry = float("inf")
@@ -177,7 +183,13 @@ class RoomHub:
         }
         for kind, payload in self._inbox:
             try:
+                # Whatever reaches a socket after a stored event (a presence change, a close) goes
+                # after it, as it would have without holding it back.
+                if self._ready and not (kind == "broadcast" and "seq" in payload[0]):
+                    self._flush_ready()
                 handlers[kind](payload)
+                if self._ready and (not self._inbox.qsize() or self._ready_count >= MAX_READY_EVENTS):
+                    self._flush_ready()
             except Exception:
                 # One bad event must not stop every room of the process.
                 log.exception("hub failed on %s", kind)
@@ -255,7 +267,8 @@ class RoomHub:
                 return
             event = room.pending.pop(next_seq)
             room.last_seq = next_seq
-            self._deliver_stored(room, event)
+            self._ready.setdefault(room_id, []).append(event)
+            self._ready_count += 1
         if room.gap_fill is not None:
             room.gap_fill.kill(block=False)
             room.gap_fill = None
@@ -311,13 +324,28 @@ class RoomHub:
                 room.pending.setdefault(event["seq"], event)
         self._deliver_in_order(room_id, room)
 
-    def _deliver_stored(self, room: RoomState, event: EventDict) -> None:
-        started = time.perf_counter()
-        frame = text_frame(event)  # once per broadcast, not once per receiver
-        for connection in list(room.connections):
-            if not connection.deliver(frame, event["seq"]):
-                self._drop_slow(room, connection)
-        stages.HANDED.observe(time.perf_counter() - started)
+    def _flush_ready(self) -> None:
+        """Hand each room's held stored events to its sockets: a run of them in one write to each
+        socket that is keeping up, so a busy room costs a system call per socket per run rather
+        than per event."""
+        ready, self._ready, self._ready_count = self._ready, {}, 0
+        for room_id, events in ready.items():
+            room = self._rooms.get(room_id)
+            if room is None:
+                continue
+            started = time.perf_counter()
+            frames = [text_frame(event) for event in events]  # once per event, not once per receiver
+            first_seq = events[0]["seq"]
+            if len(frames) == 1:
+                for connection in list(room.connections):
+                    if not connection.deliver(frames[0], first_seq):
+                        self._drop_slow(room, connection)
+            else:
+                joined = b"".join(frames)
+                for connection in list(room.connections):
+                    if not connection.deliver_run(frames, joined, first_seq):
+                        self._drop_slow(room, connection)
+            stages.HANDED.observe(time.perf_counter() - started)
 
     def _deliver_ephemeral(
         self, room: RoomState, event: EventDict, skip: "Connection | None" = None, skip_user: int | None = None

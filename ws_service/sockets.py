@@ -1,7 +1,8 @@
 """The WebSocket: `GET /ws/joinRoom/{roomId}?after=SEQ`, its checks, and the frames a client sends.
 
-Data flows socket -> this handler, reading in its own greenlet -> an action -> the committer (stored
-with the room's next seq, committed, published) -> the hub -> each socket, at once or through its writer.
+Data flows socket -> this handler, reading in its own greenlet -> the socket's sends in flight (the
+reader reads on) -> the committer (stored with the room's next seq, committed, published) -> the hub
+-> each socket, at once or through its writer.
 """
 
 import contextlib
@@ -18,6 +19,7 @@ from shared.tokens import authenticate, token_from_request
 from shared.validation import MAX_ID, int_arg, parse_json_object
 from ws_service import actions, frames
 from ws_service.connection import Connection
+from ws_service.in_flight import InFlightSends
 from ws_service.reading import InlineReader
 from ws_service.routes import client_id, message_content, read_seq
 
@@ -142,11 +144,10 @@ def _message_id(frame):
 
 
 def _on_send(connection, frame):
-    event, created = actions.do_send_message(
-        connection.room_id, connection.user, message_content(frame), client_id(frame)
-    )
-    if not created:
-        connection.send_event(event)  # a repeat: the stored event, to this client only
+    content, ref = message_content(frame), client_id(frame)
+    if connection.sends_in_flight is None:  # made on a socket's first send: most sockets only listen
+        connection.sends_in_flight = InFlightSends(connection, _answer_failure)
+    connection.sends_in_flight.send(content, ref)
 
 
 def _on_edit(connection, frame):
@@ -185,11 +186,17 @@ def _handle_frame(connection, data):
         if handler is None:
             raise BadRequest(f"'type' must be one of {', '.join(FRAME_HANDLERS)}.", code="unknown_type")
         handler(connection, frame)
-    except ApiError as error:
+    except Exception as error:
+        _answer_failure(connection, error, ref)
+
+
+def _answer_failure(connection, error, ref):
+    """The error frame for a frame that failed (`ref` names it: a send's client_id, else its id)."""
+    if isinstance(error, ApiError):
         connection.send_event(
             {"type": "error", "code": error.code, "message": error.message, **({"ref": ref} if ref is not None else {})}
         )
-    except Exception:
-        log.exception("frame failed in room %s", connection.room_id)
-        connection.send_event({"type": "error", "code": "internal_error", "message": "Something went wrong."})
-        connection.finish(1011, "Internal error")
+        return
+    log.error("frame failed in room %s", connection.room_id, exc_info=error)
+    connection.send_event({"type": "error", "code": "internal_error", "message": "Something went wrong."})
+    connection.finish(1011, "Internal error")

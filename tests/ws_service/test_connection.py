@@ -20,6 +20,7 @@ class RecordingSocket:
 
     def __init__(self):
         self.written = b""
+        self.sends = []  # what each write took
         self.take_at_once = None
         self.stalled = False
         self.shut_down = None
@@ -36,6 +37,7 @@ class RecordingSocket:
                 raise BlockingIOError()
             data = data[: self.take_at_once]
         self.written += data
+        self.sends.append(data)
         gevent.sleep(0)  # a real socket lets others run between writes
         return len(data)
 
@@ -89,6 +91,27 @@ def test_an_idle_socket_that_takes_a_frame_gets_it_written_at_once_with_no_write
     connection.deliver(text_frame(message(1)), 1)
     assert [frame.get("seq") for frame in recorder.frames] == [None, 1]  # before anything else ran
     assert connection._writer is None
+
+
+def test_a_run_of_frames_goes_to_an_idle_socket_in_one_write():
+    _ws, recorder, connection = live_connection()
+    frames = [text_frame(message(seq)) for seq in (1, 2, 3)]
+    recorder.sends.clear()
+    assert connection.deliver_run(frames, b"".join(frames), 1)
+    assert recorder.sends == [b"".join(frames)]
+    assert [frame.get("seq") for frame in recorder.frames] == [None, 1, 2, 3]
+    connection.deliver(text_frame(message(4)), 4)  # and the cursor moved past the run
+    assert [frame.get("seq") for frame in recorder.frames] == [None, 1, 2, 3, 4]
+
+
+def test_a_run_a_socket_cannot_take_at_once_is_queued_frame_by_frame_and_written_in_order():
+    _ws, recorder, connection = live_connection()
+    recorder.take_at_once = 0
+    connection.deliver(text_frame(message(1)), 1)
+    frames = [text_frame(message(seq)) for seq in (2, 3)]
+    assert connection.deliver_run(frames, b"".join(frames), 2)
+    recorder.take_at_once = None
+    until(lambda: [frame.get("seq") for frame in recorder.frames] == [None, 1, 2, 3])
 
 
 def test_a_socket_that_would_wait_gets_a_writer_which_ends_once_it_has_written_everything():

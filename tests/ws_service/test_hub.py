@@ -23,8 +23,21 @@ class RecordingConnection:
         self.wire = {}  # seq -> the frame's bytes as given
         self.capacity = capacity
         self.closed_with = None
+        self.runs = []  # how many stored events each hand-over carried
+        self._in_run = False
+
+    def deliver_run(self, frames, joined, first_seq):
+        assert joined == b"".join(frames)
+        self.runs.append(len(frames))
+        self._in_run = True
+        try:
+            return all(self.deliver(frame, first_seq + offset) for offset, frame in enumerate(frames))
+        finally:
+            self._in_run = False
 
     def deliver(self, frame, seq):
+        if seq is not None and not self._in_run:
+            self.runs.append(1)  # a stored event handed over alone
         if len(self.frames) >= self.capacity:
             return False
         self.frames.append((seq, text_of(frame)))
@@ -112,6 +125,33 @@ def test_events_published_out_of_order_are_delivered_in_seq_order(hub):
         hub.broadcast(message(1, seq))
     handled(hub)
     assert receiver.seqs() == [1, 2, 3, 4, 5]
+
+
+def test_events_that_arrive_while_the_hub_is_busy_reach_each_socket_as_one_run(hub):
+    receivers = [RecordingConnection(1, user_id) for user_id in (10, 11)]
+    for receiver in receivers:
+        assert hub.register(receiver).get(timeout=1)
+    handled(hub)
+    hub.broadcast(message(1, 1))
+    handled(hub)  # alone in the inbox: handed over at once, alone
+    for seq in range(2, 7):  # all in the inbox before the hub runs again
+        hub.broadcast(message(1, seq))
+    handled(hub)
+    for receiver in receivers:
+        assert receiver.seqs() == [1, 2, 3, 4, 5, 6]
+        assert receiver.runs == [1, 5]
+
+
+def test_a_presence_change_after_held_events_reaches_sockets_after_them(hub):
+    receiver = RecordingConnection(1, 10)
+    assert hub.register(receiver).get(timeout=1)
+    handled(hub)
+    hub.broadcast(message(1, 1))
+    hub.broadcast(message(1, 2))
+    hub.register(RecordingConnection(1, 11))  # a join: presence, after the two messages
+    handled(hub)
+    kinds = [json.loads(text)["type"] for _seq, text in receiver.frames]
+    assert kinds[-3:] == ["message", "message", "join"]
 
 
 def test_a_lost_publish_is_read_from_the_database(hub, stored):
