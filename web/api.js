@@ -19,6 +19,13 @@ export class ApiError extends Error {
   }
 }
 
+// A send's client_id. Not crypto.randomUUID: it exists only in secure contexts (https, localhost),
+// and a server reached over a LAN as http://server:8080 is neither.
+export function newClientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 export function plainWords(code, message) {
   return MESSAGES[code] || message;
 }

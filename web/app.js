@@ -1,5 +1,5 @@
 // Parley's web client: account, rooms, and the conversation of the open room.
-import { api, plainWords } from "./api.js";
+import { api, newClientId, plainWords } from "./api.js";
 import { RoomConnection } from "./room.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -405,7 +405,7 @@ $("#composer").addEventListener("submit", (event) => {
   const input = event.currentTarget.content;
   const content = input.value.trim();
   if (!room || !content) return;
-  const clientId = crypto.randomUUID();
+  const clientId = newClientId();
   if (!room.connection.send({ type: "send", content, client_id: clientId })) {
     say("Not connected: your message was not sent. It will work again once reconnected.");
     return;

@@ -9,6 +9,7 @@ from playwright.sync_api import sync_playwright
 from tests.conftest import REPO, Person
 
 CHROMIUM = "/usr/bin/chromium"
+PLAIN_HTTP_NAME = "parley.test"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -16,6 +17,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # A name that is not localhost, for the page as a LAN reaches it: not a secure context.
+    f"--host-resolver-rules=MAP {PLAIN_HTTP_NAME} 127.0.0.1",
 ]
 SCREENSHOTS = Path(os.environ.get("PARLEY_TEST_OUTPUT", REPO / "test-output")) / "screenshots"
 

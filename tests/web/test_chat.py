@@ -1,12 +1,13 @@
 """Two people chatting in two browser contexts of Debian's Chromium."""
 
+import re
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Person, RunningServer
-from tests.web.conftest import screenshot
+from tests.web.conftest import PLAIN_HTTP_NAME, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -60,6 +61,30 @@ def test_two_people_create_join_and_talk_both_ways(page_at, base_url):
     bob_page.get_by_role("button", name=room_name).click()
     expect(messages(bob_page)).to_have_count(2)
     expect(messages(bob_page).first).to_contain_text("Hello Bob")
+
+
+def test_people_on_plain_http_under_a_name_other_than_localhost_can_send(browser, base_url):
+    """As `docker compose up` is reached over a LAN (http://server:8080): not a secure context, so
+    no crypto.randomUUID."""
+    ada = Person(base_url).register()
+    lan_url = base_url.replace("127.0.0.1", PLAIN_HTTP_NAME).replace("localhost", PLAIN_HTTP_NAME)
+    context = browser.new_context(base_url=lan_url, viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto("/")
+        assert page.evaluate("window.isSecureContext") is False
+        log_in(page, ada)
+        page.get_by_label("Room name").fill(f"Lan {uuid.uuid4().hex[:6]}")
+        page.get_by_role("button", name="Create room", exact=True).click()
+        expect(page.get_by_text("Connected")).to_be_visible()
+        send(page, "over plain http")
+        expect(messages(page).last).to_contain_text("over plain http")
+        expect(messages(page).last).not_to_have_class(re.compile(r"\bpending\b"))  # stored, not a ghost
+        assert errors == []
+    finally:
+        context.close()
 
 
 def test_a_message_is_shown_as_text_never_as_html(page_at, base_url):
