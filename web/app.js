@@ -55,7 +55,8 @@ async function showRooms() {
     const open = element("button", r.name, "room-link");
     open.type = "button";
     open.addEventListener("click", () => openRoom(r).catch((error) => say(error.message)));
-    const kind = r.kind === "dm" ? "direct message" : `${r.members} members${r.private ? " · private" : ""}`;
+    const members = `${r.members} ${r.members === 1 ? "member" : "members"}`;
+    const kind = r.kind === "dm" ? "direct message" : `${members}${r.private ? " · private" : ""}`;
     const meta = element("span", `${kind} · ${r.online} online`, "meta");
     const unread = room && room.id === r.id ? 0 : r.unread; // the open room is being read
     if (unread) {
@@ -139,8 +140,14 @@ function showTypists() {
   $("#typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
 }
 
+// The server's rule for a mention: @name, not inside a word or an address, a final "." ending the
+// sentence; so @alicesmith does not mention alice.
+const MENTION = /(?<![A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{3,32})/g;
+
 function mentionsMe(content) {
-  return Boolean(me && content && content.toLowerCase().includes(`@${me.username.toLowerCase()}`));
+  if (!me || !content) return false;
+  const mine = me.username.toLowerCase();
+  return [...content.matchAll(MENTION)].some((match) => match[1].replace(/\.+$/, "").toLowerCase() === mine);
 }
 
 function messageNode(event) {
@@ -155,7 +162,11 @@ function messageNode(event) {
     edit.addEventListener("click", () => startEditing(node));
     const remove = element("button", "Delete");
     remove.type = "button";
-    remove.addEventListener("click", () => room.connection.send({ type: "delete", id: Number(node.dataset.id) }));
+    remove.addEventListener("click", () => {
+      if (confirm("Delete this message? Everyone in the room stops seeing it.")) {
+        room.connection.send({ type: "delete", id: Number(node.dataset.id) });
+      }
+    });
     tools.append(edit, remove);
     node.append(tools);
   }
@@ -163,18 +174,30 @@ function messageNode(event) {
 }
 
 function startEditing(node) {
+  const open = node.querySelector("form.edit");
+  if (open) {
+    open.querySelector("input").focus(); // already editing this one
+    return;
+  }
   const content = node.querySelector(".content");
   const form = element("form", undefined, "edit");
   const input = element("input");
   input.value = content.textContent;
   input.setAttribute("aria-label", "New wording");
   const save = element("button", "Save");
-  form.append(input, save);
+  const cancel = element("button", "Cancel");
+  cancel.type = "button";
+  const stopEditing = () => form.replaceWith(content);
+  cancel.addEventListener("click", stopEditing);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") stopEditing();
+  });
+  form.append(input, save, cancel);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
     if (text) room.connection.send({ type: "edit", id: Number(node.dataset.id), content: text });
-    form.replaceWith(content);
+    stopEditing();
   });
   content.replaceWith(form);
   input.focus();
@@ -190,8 +213,12 @@ function showEvent(event, list = $("#messages")) {
     if (room && list.id === "messages") markFirstUnread(event, node);
     if (room) forgetTypist(event.user.username);
   } else if (event.type === "message_edited") {
-    const node = list.querySelector(`[data-id="${event.id}"] .content`);
-    if (node) node.textContent = event.content;
+    const message = list.querySelector(`[data-id="${event.id}"]`);
+    const node = message?.querySelector(".content");
+    if (node) {
+      node.textContent = event.content;
+      if (!message.querySelector(".edited")) node.after(element("span", "(edited)", "edited"));
+    }
   } else if (event.type === "message_deleted") {
     list.querySelector(`[data-id="${event.id}"]`)?.remove();
   }

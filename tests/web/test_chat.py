@@ -159,14 +159,65 @@ def test_edit_and_delete_your_own_messages(page_at, base_url):
     expect(messages(page)).to_have_count(3)
     expect(messages(page).nth(2).get_by_role("button", name="Edit", exact=True)).to_have_count(0)
 
-    messages(page).nth(0).get_by_role("button", name="Edit", exact=True).click()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    first = messages(page).nth(0)
+    first.get_by_role("button", name="Edit", exact=True).click()
+    first.get_by_role("button", name="Edit", exact=True).click()  # again, while editing: nothing breaks
+    expect(page.get_by_label("New wording")).to_have_count(1)
+    page.get_by_label("New wording").fill("never sent")
+    page.get_by_label("New wording").press("Escape")  # cancels
+    expect(page.get_by_label("New wording")).to_have_count(0)
+    expect(first.locator(".content")).to_have_text("tpyo here")
+    first.get_by_role("button", name="Edit", exact=True).click()
+    first.get_by_role("button", name="Cancel", exact=True).click()
+    expect(page.get_by_label("New wording")).to_have_count(0)
+    first.get_by_role("button", name="Edit", exact=True).click()
     page.get_by_label("New wording").fill("typo fixed")
-    messages(page).nth(0).get_by_role("button", name="Save", exact=True).click()
-    expect(messages(page).nth(0).locator(".content")).to_have_text("typo fixed")
+    first.get_by_role("button", name="Save", exact=True).click()
+    expect(first.locator(".content")).to_have_text("typo fixed")
+    expect(first).to_contain_text("(edited)")
+    expect(messages(page).nth(1)).not_to_contain_text("(edited)")
+
+    # Delete asks first: "no" keeps the message, "yes" deletes it.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    messages(page).nth(1).get_by_role("button", name="Delete", exact=True).click()
+    expect(messages(page)).to_have_count(3)
+    page.once("dialog", lambda dialog: dialog.accept())
     messages(page).nth(1).get_by_role("button", name="Delete", exact=True).click()
     expect(messages(page)).to_have_count(2)
     history = [e["type"] for e in bob.get(f"/ws/rooms/{room_id}/messages").json()["events"]]
     assert history == ["message", "message", "message", "message_edited", "message_deleted"]
+    assert errors == []
+
+    page.reload()  # the history says it was edited too
+    page.get_by_role("button", name=room_name).click()
+    expect(messages(page).nth(0)).to_contain_text("typo fixed")
+    expect(messages(page).nth(0)).to_contain_text("(edited)")
+
+
+def test_only_a_mention_of_your_whole_name_is_highlighted(page_at, base_url):
+    ada = Person(base_url, username=f"amy{uuid.uuid4().hex[:8]}").register()
+    longer = Person(base_url, username=f"{ada.username}smith").register().login()
+    room_id = longer.create_room(name=f"Names {uuid.uuid4().hex[:6]}")
+    page = page_at()
+    log_in(page, ada)
+    assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    for content in (f"hi @{longer.username}", f"hello @{ada.username}.", f"mail {ada.username}@example.com"):
+        longer.post(f"/ws/rooms/{room_id}/messages", json={"content": content})
+    page.get_by_role("button", name=re.compile("^Names ")).first.click()
+    expect(messages(page)).to_have_count(3)
+    expect(page.locator("li.message.mention")).to_have_count(1)
+    expect(page.locator("li.message.mention")).to_contain_text(f"hello @{ada.username}.")
+
+
+def test_a_room_of_one_says_1_member(page_at, base_url):
+    ada = Person(base_url).register()
+    page = page_at()
+    log_in(page, ada)
+    open_new_room(page, f"Alone {uuid.uuid4().hex[:6]}")
+    expect(page.get_by_text("1 member", exact=False).first).to_be_visible()
+    expect(page.get_by_text("1 members")).to_have_count(0)
 
 
 def test_scroll_back_loads_older_messages(page_at, base_url):
