@@ -8,8 +8,13 @@ let room = null; // { id, name, connection, firstSeq, readMark, dividerShown, re
 const TYPING_SHOWN_MS = 3000; // the server relays a typist at most every 2 s
 let typingSentAt = 0;
 
+const SAID_FOR_MS = 8000; // a status line clears itself: an old one would read as news
+let saidTimer = null;
+
 function say(text) {
   $("#status").textContent = text;
+  clearTimeout(saidTimer);
+  if (text) saidTimer = setTimeout(() => { $("#status").textContent = ""; }, SAID_FOR_MS);
 }
 
 function element(tag, text, className) {
@@ -74,6 +79,7 @@ async function showRooms() {
 setInterval(() => { if (me) showRooms().catch(() => {}); }, 15000);
 
 function leaveRoomView() {
+  for (const clientId of [...unsent.keys()]) forgetUnsent(clientId);
   if (room) room.connection.close();
   room = null;
   $("#room").hidden = true;
@@ -94,7 +100,10 @@ async function openRoom(summary) {
       if (text === "Connected") scheduleRead();
     },
     onTyping: showTypist,
-    onError: (frame) => say(plainWords(frame.code, frame.message)),
+    onError: (frame) => {
+      if (unsent.has(frame.ref)) markUnsent(frame.ref, plainWords(frame.code, frame.message));
+      else say(plainWords(frame.code, frame.message));
+    },
     onSessionEnded: async (frame) => {
       await showSession();
       say(plainWords(frame.code, frame.message));
@@ -207,6 +216,7 @@ function showEvent(event, list = $("#messages")) {
   if (room && (room.firstSeq === null || event.seq < room.firstSeq)) room.firstSeq = event.seq;
   if (event.type === "message") {
     const pending = event.client_id && list.querySelector(`[data-client-id="${CSS.escape(event.client_id)}"]`);
+    if (event.client_id) forgetUnsent(event.client_id);
     const node = messageNode(event);
     if (pending) pending.replaceWith(node); // our own message, confirmed: shown once
     else list.append(node);
@@ -427,21 +437,64 @@ $("#composer").addEventListener("input", () => {
   if (room.connection.send({ type: "typing" })) typingSentAt = Date.now();
 });
 
+// Messages sent and not yet confirmed (their stored event not back): client_id -> { node, content, timer }.
+// One the server refuses, or does not answer in time, says so on itself, with Retry and Discard.
+const SEND_ANSWER_MS = 10000;
+const unsent = new Map();
+
+function sendMessage(content, clientId, node) {
+  const entry = { node, content, timer: null };
+  unsent.set(clientId, entry);
+  node.classList.remove("failed");
+  node.classList.add("pending");
+  node.querySelector(".unsent")?.remove();
+  if (!room.connection.send({ type: "send", content, client_id: clientId })) {
+    markUnsent(clientId, "Not connected.");
+    return;
+  }
+  entry.timer = setTimeout(() => markUnsent(clientId, "No answer from the server."), SEND_ANSWER_MS);
+}
+
+function markUnsent(clientId, reason) {
+  const entry = unsent.get(clientId);
+  if (!entry) return;
+  clearTimeout(entry.timer);
+  const { node, content } = entry;
+  node.classList.remove("pending");
+  node.classList.add("failed");
+  node.querySelector(".unsent")?.remove();
+  const retry = element("button", "Retry");
+  retry.type = "button";
+  // The same client_id: if the first try was stored after all, the server answers with it, once.
+  retry.addEventListener("click", () => sendMessage(content, clientId, node));
+  const discard = element("button", "Discard");
+  discard.type = "button";
+  discard.addEventListener("click", () => {
+    forgetUnsent(clientId);
+    node.remove();
+  });
+  const box = element("span", undefined, "unsent");
+  box.append(element("span", `Not sent: ${reason}`), retry, discard);
+  node.append(box);
+}
+
+function forgetUnsent(clientId) {
+  clearTimeout(unsent.get(clientId)?.timer);
+  unsent.delete(clientId);
+}
+
 $("#composer").addEventListener("submit", (event) => {
   event.preventDefault();
   const input = event.currentTarget.content;
   const content = input.value.trim();
   if (!room || !content) return;
   const clientId = newClientId();
-  if (!room.connection.send({ type: "send", content, client_id: clientId })) {
-    say("Not connected: your message was not sent. It will work again once reconnected.");
-    return;
-  }
-  const pending = messageNode({ id: "", user: me, content });
-  pending.dataset.clientId = clientId;
-  pending.classList.add("pending");
-  $("#messages").append(pending);
+  const node = messageNode({ id: "", user: me, content });
+  node.dataset.clientId = clientId;
+  $("#messages").append(node);
+  node.scrollIntoView({ block: "end" });
   input.value = "";
+  sendMessage(content, clientId, node);
 });
 
 showSession();

@@ -285,7 +285,72 @@ def test_a_flood_is_told_in_plain_words(browser, database_url, tmp_path):
             const form = document.querySelector("#composer");
             for (let i = 0; i < 40; i++) { form.content.value = `again ${i}`; form.requestSubmit(); }
         }""")
-        expect(page.get_by_role("alert")).to_have_text("You are sending too fast. Wait a moment.")
+        # Each refused one says so on itself; none stays grey and pending.
+        failed = page.locator("li.message.failed")
+        expect(failed.first).to_contain_text("Not sent: You are sending too fast. Wait a moment.")
+        expect(page.locator("li.message.pending")).to_have_count(0)
+        expect(messages(page)).to_have_count(40)
+        assert 15 <= failed.count() <= 25  # the burst (20) was stored, give or take a refill
     finally:
         context.close()
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def strict_server(database_url, tmp_path_factory):
+    """A burst of 3 messages, then one every 2 s: a quick fourth is refused."""
+    server = RunningServer(
+        {"DATABASE_URL": database_url, "MESSAGE_BURST": "3", "MESSAGE_RATE_PER_SECOND": "0.5"},
+        tmp_path_factory.mktemp("strict") / "server.log",
+    )
+    yield server
+    server.stop()
+
+
+def test_a_refused_send_says_not_sent_on_itself_with_retry_and_discard(browser, strict_server):
+    ada = Person(strict_server.url).register().login()
+    room_name = f"Strict {uuid.uuid4().hex[:6]}"
+    room_id = ada.create_room(name=room_name)
+    context = browser.new_context(base_url=strict_server.url, viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto("/")
+        log_in(page, ada)
+        page.get_by_role("button", name=room_name).click()
+        expect(page.get_by_text("Connected")).to_be_visible()
+        for i in range(5):
+            send(page, f"quick {i}")
+        failed = page.locator("li.message.failed")
+        expect(failed).to_have_count(2)
+        expect(failed.first).to_contain_text("Not sent: You are sending too fast.")
+        expect(page.locator("li.message.pending")).to_have_count(0)
+        retried, discarded = (
+            failed.nth(0).locator(".content").inner_text(),
+            failed.nth(1).locator(".content").inner_text(),
+        )
+
+        page.wait_for_timeout(2500)  # a token back
+        failed.nth(0).get_by_role("button", name="Retry", exact=True).click()
+        expect(failed).to_have_count(1)
+        failed.nth(0).get_by_role("button", name="Discard", exact=True).click()
+        expect(failed).to_have_count(0)
+        expect(messages(page)).to_have_count(4)
+        stored = [e["content"] for e in ada.get(f"/ws/rooms/{room_id}/messages").json()["events"]]
+        assert sorted(stored) == sorted({f"quick {i}" for i in range(5)} - {discarded})
+        assert retried in stored
+    finally:
+        context.close()
+
+
+def test_the_status_line_is_in_view_and_clears_itself(page_at, base_url):
+    ada = Person(base_url).register()
+    taken = f"Taken {uuid.uuid4().hex[:6]}"
+    Person(base_url).register().login().create_room(name=taken)
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_label("Room name").fill(taken)
+    page.get_by_role("button", name="Create room", exact=True).click()
+    status = page.locator("#status")
+    expect(status).to_have_text("A room with that name exists already.")
+    expect(status).to_be_in_viewport()
+    expect(status).to_be_empty(timeout=12_000)
