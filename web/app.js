@@ -4,7 +4,7 @@ import { RoomConnection } from "./room.js";
 
 const $ = (selector) => document.querySelector(selector);
 let me = null;
-let room = null; // { id, name, connection, firstSeq, readMark, dividerShown, readSent, typists }
+let room = null; // { id, name, connection, firstSeq, readMark, dividerShown, readSent, typists, live }
 const TYPING_SHOWN_MS = 3000; // the server relays a typist at most every 2 s
 let typingSentAt = 0;
 
@@ -110,9 +110,10 @@ async function openRoom(summary) {
     },
   });
   room = { id: summary.id, name: summary.name, connection, firstSeq: null, readMark: summary.last_read_seq || 0,
-    dividerShown: false, readSent: summary.last_read_seq || 0, typists: new Map() };
+    dividerShown: false, readSent: summary.last_read_seq || 0, typists: new Map(), live: false };
   $("#typing").textContent = "";
   await connection.open();
+  room.live = true; // from now on messages arrive in front of the person
   showRooms().catch(() => {}); // its badge goes: it is being read
   $("#older").hidden = !room.firstSeq || room.firstSeq <= 1;
 }
@@ -238,6 +239,7 @@ function showEvent(event, list = $("#messages")) {
 // A divider above the first message of someone else that was not read when the room was opened.
 function markFirstUnread(event, node) {
   if (room.dividerShown || event.seq <= room.readMark || event.user.id === me.id) return;
+  if (room.live && !document.hidden) return; // watched as it arrived: not news
   room.dividerShown = true;
   const divider = element("li", "New messages", "divider");
   divider.setAttribute("role", "separator");

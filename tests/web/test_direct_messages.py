@@ -48,6 +48,8 @@ def test_a_dm_from_a_profile_shows_up_unread_with_a_divider_and_typing(page_at, 
     expect(ada_page.get_by_text(f"{bob.username} is typing…")).to_be_visible()
     bob_page.get_by_role("button", name="Send", exact=True).click()
     expect(messages(ada_page).filter(has_text="yes")).to_have_count(1)
+    # Ada watched it arrive: no "New messages" divider above it.
+    expect(ada_page.get_by_role("separator")).to_have_count(0)
     expect(ada_page.get_by_text(f"{bob.username} is typing…")).to_be_hidden()
 
     # Read while open: after a reload the badge is gone.
