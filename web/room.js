@@ -14,6 +14,7 @@ export class RoomConnection {
     this.clients = new Map();
     this.closed = false;
     this.attempt = 0;
+    this.inOrder = Promise.resolve(); // frames are handled one after another, a gap fill included
   }
 
   async open() {
@@ -28,7 +29,8 @@ export class RoomConnection {
     this.handlers.onState(this.attempt ? "Reconnecting…" : "Connecting…");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.socket = new WebSocket(`${scheme}://${location.host}/ws/joinRoom/${this.roomId}?after=${this.lastSeq}`);
-    this.socket.onmessage = (message) => this.receive(JSON.parse(message.data));
+    const socket = this.socket;
+    this.socket.onmessage = (message) => this.onFrame(JSON.parse(message.data), socket);
     this.socket.onclose = () => {
       if (this.closed) return;
       this.attempt += 1;
@@ -36,6 +38,17 @@ export class RoomConnection {
       this.handlers.onState("Reconnecting…");
       setTimeout(() => this.connect(), delay);
     };
+  }
+
+  // Each frame waits for the one before it: while a gap is filled from the history route, the frames
+  // behind it wait instead of being applied first (and the missing ones then dropped as old). A gap
+  // that cannot be filled ends this socket: the next one asks for everything after what was applied.
+  onFrame(frame, socket) {
+    this.inOrder = this.inOrder
+      .then(() => (socket === this.socket ? this.receive(frame) : undefined))
+      .catch(() => {
+        if (socket === this.socket) socket.close(1000);
+      });
   }
 
   async receive(frame) {
