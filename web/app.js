@@ -36,9 +36,28 @@ async function showSession() {
   showView(me ? "chat-app" : null);
   $("#logout").hidden = !me;
   $("#who").textContent = me ? `Logged in as ${me.username}` : "";
-  if (me) await showRooms();
+  if (me) await followLocation(await showRooms());
   else leaveRoomView();
 }
+
+// Each room has its address, #/rooms/ID: kept on reload, and back and forward move between rooms.
+const ROOM_ADDRESS = /^#\/rooms\/(\d+)$/;
+
+async function followLocation(rooms) {
+  const wanted = Number(ROOM_ADDRESS.exec(location.hash)?.[1]);
+  if (!wanted) {
+    if (room) leaveRoomView();
+    return;
+  }
+  if (room && room.id === wanted) return;
+  const summary = rooms.find((r) => r.id === wanted);
+  if (summary) await openRoom(summary);
+  else say("That room is not one you can open.");
+}
+
+window.addEventListener("popstate", () => {
+  if (me) allRooms().then(followLocation).catch((error) => say(error.message));
+});
 
 // Every page of the room list: each holds all of your rooms and the next public ones you are not in.
 async function allRooms() {
@@ -59,6 +78,7 @@ async function showRooms() {
     const item = element("li");
     const open = element("button", r.name, "room-link");
     open.type = "button";
+    if (room && room.id === r.id) open.setAttribute("aria-current", "true");
     open.addEventListener("click", () => openRoom(r).catch((error) => say(error.message)));
     const members = `${r.members} ${r.members === 1 ? "member" : "members"}`;
     const kind = r.kind === "dm" ? "direct message" : `${members}${r.private ? " · private" : ""}`;
@@ -85,9 +105,13 @@ function leaveRoomView() {
   $("#room").hidden = true;
 }
 
+let openings = 0; // the latest openRoom() call wins: a click while the address opens a room, say
+
 async function openRoom(summary) {
+  const opening = ++openings;
   leaveRoomView();
   const joined = await api("POST", `/ws/rooms/${summary.id}/members`);
+  if (opening !== openings) return;
   $("#room").hidden = false;
   $("#room-name").textContent = summary.name;
   $("#messages").replaceChildren();
@@ -113,7 +137,9 @@ async function openRoom(summary) {
     dividerShown: false, readSent: summary.last_read_seq || 0, typists: new Map(), live: false };
   $("#typing").textContent = "";
   await connection.open();
+  if (opening !== openings) return;
   room.live = true; // from now on messages arrive in front of the person
+  if (location.hash !== `#/rooms/${summary.id}`) history.pushState(null, "", `#/rooms/${summary.id}`);
   showRooms().catch(() => {}); // its badge goes: it is being read
   $("#older").hidden = !room.firstSeq || room.firstSeq <= 1;
 }
@@ -251,6 +277,7 @@ $("#leave").addEventListener("click", async () => {
     await api("DELETE", `/ws/rooms/${room.id}/members/me`);
     say(`You left ${room.name}.`);
     leaveRoomView();
+    history.pushState(null, "", location.pathname);
     await showRooms();
   } catch (error) {
     say(error.message);
@@ -413,6 +440,7 @@ $("#account").addEventListener("submit", async (event) => {
 $("#logout").addEventListener("click", async () => {
   try {
     await api("POST", "/auth/logout");
+    history.replaceState(null, "", location.pathname); // the next person starts from no room
     say("You are logged out.");
   } catch (error) {
     say(error.message);

@@ -20,6 +20,7 @@ export class RoomConnection {
   async open() {
     // The newest 200 events; the socket then sends what comes after them.
     const page = await api("GET", `/ws/rooms/${this.roomId}/messages?limit=200&before=${Number.MAX_SAFE_INTEGER}`);
+    if (this.closed) return; // another room was opened meanwhile
     page.events.forEach((event) => this.apply(event));
     this.connect();
   }
@@ -82,7 +83,7 @@ export class RoomConnection {
   }
 
   apply(event) {
-    if (event.seq <= this.lastSeq) return;
+    if (this.closed || event.seq <= this.lastSeq) return;
     this.lastSeq = event.seq;
     this.handlers.onEvent(event);
   }

@@ -354,3 +354,30 @@ def test_the_status_line_is_in_view_and_clears_itself(page_at, base_url):
     expect(status).to_have_text("A room with that name exists already.")
     expect(status).to_be_in_viewport()
     expect(status).to_be_empty(timeout=12_000)
+
+
+def test_each_room_has_an_address_kept_on_reload_with_back_and_forward(page_at, base_url):
+    ada = Person(base_url).register().login()
+    names = {}
+    for kind in ("Tea", "Cake"):
+        name = f"{kind} {uuid.uuid4().hex[:6]}"
+        names[ada.create_room(name=name)] = name
+    tea, cake = names
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_role("button", name=names[tea]).click()
+    expect(page.locator("#room-name")).to_have_text(names[tea])
+    expect(page).to_have_url(re.compile(f"#/rooms/{tea}$"))
+    expect(page.get_by_role("button", name=names[tea])).to_have_attribute("aria-current", "true")
+
+    page.reload()
+    expect(page.locator("#room-name")).to_have_text(names[tea])
+    expect(page.get_by_text("Connected")).to_be_visible()
+
+    page.get_by_role("button", name=names[cake]).click()
+    expect(page).to_have_url(re.compile(f"#/rooms/{cake}$"))
+    expect(page.get_by_role("button", name=names[tea])).not_to_have_attribute("aria-current", "true")
+    page.go_back()
+    expect(page.locator("#room-name")).to_have_text(names[tea])
+    page.go_forward()
+    expect(page.locator("#room-name")).to_have_text(names[cake])
