@@ -186,11 +186,32 @@ function mentionsMe(content) {
   return [...content.matchAll(MENTION)].some((match) => match[1].replace(/\.+$/, "").toLowerCase() === mine);
 }
 
+// http(s) addresses in a message, as links; what ends a sentence after one is not part of it.
+const LINK = /\bhttps?:\/\/[^\s<>"]+/g;
+
+function showContent(node, text) {
+  const parts = [];
+  let shown = 0;
+  for (const match of text.matchAll(LINK)) {
+    const address = match[0].replace(/[.,;:!?)\]}'"]+$/, "");
+    const link = element("a", address); // text, never HTML; the scheme is http(s) by the pattern
+    link.href = address;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    parts.push(text.slice(shown, match.index), link);
+    shown = match.index + address.length;
+  }
+  parts.push(text.slice(shown));
+  node.replaceChildren(...parts);
+}
+
 function messageNode(event) {
   const node = element("li", undefined, "message");
   if (mentionsMe(event.content)) node.classList.add("mention");
   node.dataset.id = event.id;
-  node.append(element("span", event.user.username, "author"), element("span", event.content, "content"));
+  const content = element("span", undefined, "content");
+  showContent(content, event.content);
+  node.append(element("span", event.user.username, "author"), content);
   if (me && event.user.id === me.id && event.id) {
     const tools = element("span", undefined, "tools");
     const edit = element("button", "Edit");
@@ -253,7 +274,7 @@ function showEvent(event, list = $("#messages")) {
     const message = list.querySelector(`[data-id="${event.id}"]`);
     const node = message?.querySelector(".content");
     if (node) {
-      node.textContent = event.content;
+      showContent(node, event.content);
       if (!message.querySelector(".edited")) node.after(element("span", "(edited)", "edited"));
     }
   } else if (event.type === "message_deleted") {
@@ -459,6 +480,14 @@ $("#new-room").addEventListener("submit", async (event) => {
     await openRoom(created);
   } catch (error) {
     say(error.message);
+  }
+});
+
+// Enter sends, Shift+Enter starts a new line (not while an input method is composing a word).
+$("#composer").content.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("#composer").requestSubmit();
   }
 });
 

@@ -4,6 +4,7 @@ import re
 import uuid
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.conftest import Person, RunningServer
@@ -381,3 +382,38 @@ def test_each_room_has_an_address_kept_on_reload_with_back_and_forward(page_at, 
     expect(page.locator("#room-name")).to_have_text(names[tea])
     page.go_forward()
     expect(page.locator("#room-name")).to_have_text(names[cake])
+
+
+def test_enter_sends_shift_enter_starts_a_line_and_links_are_anchors(page_at, base_url):
+    ada = Person(base_url).register().login()
+    room_name = f"Keys {uuid.uuid4().hex[:6]}"
+    room_id = ada.create_room(name=room_name)
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_role("button", name=room_name).click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+    composer = page.get_by_label("Message")
+    composer.press_sequentially("first line")
+    composer.press("Shift+Enter")
+    composer.press_sequentially("see https://example.com/a?b=1. and javascript:alert(1)")
+    composer.press("Enter")
+    expect(messages(page)).to_have_count(1)
+    expect(composer).to_have_value("")
+    stored = ada.get(f"/ws/rooms/{room_id}/messages").json()["events"]
+    assert [e["content"] for e in stored] == ["first line\nsee https://example.com/a?b=1. and javascript:alert(1)"]
+    link = messages(page).first.get_by_role("link")
+    expect(link).to_have_count(1)  # not the javascript: one
+    expect(link).to_have_text("https://example.com/a?b=1")
+    expect(link).to_have_attribute("href", "https://example.com/a?b=1")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    assert messages(page).first.locator(".content").inner_text().startswith("first line\nsee ")
+
+
+def test_the_page_has_a_favicon(page_at, base_url):
+    page = page_at()
+    icon = page.locator('link[rel="icon"]')
+    expect(icon).to_have_attribute("href", "/favicon.svg")
+    answer = requests.get(f"{base_url}/favicon.svg", timeout=10)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("image/svg+xml")
+    assert answer.text.startswith("<svg")
