@@ -309,7 +309,10 @@ $("#older").addEventListener("click", async () => {
   const { events } = await api("GET", `/ws/rooms/${room.id}/messages?before=${room.firstSeq}&limit=100`);
   const older = document.createElement("ol"); // built apart, in seq order, then put on top
   events.forEach((event) => showEvent(event, older));
-  $("#messages").prepend(...older.children);
+  const list = $("#messages");
+  const fromBottom = list.scrollHeight - list.scrollTop; // what was in view stays in view
+  list.prepend(...older.children);
+  list.scrollTop = list.scrollHeight - fromBottom;
   $("#older").hidden = events.length === 0 || room.firstSeq <= 1;
 });
 

@@ -232,9 +232,13 @@ def test_scroll_back_loads_older_messages(page_at, base_url):
     page.get_by_role("button", name=room_name).click()
     expect(messages(page)).to_have_count(200)
     expect(messages(page).first).to_contain_text("line 30")
+    page.locator("#messages").evaluate("list => { list.scrollTop = 0; }")  # read up to the oldest shown
     page.get_by_role("button", name="Load older messages", exact=True).click()
     expect(messages(page)).to_have_count(230)
     expect(messages(page).first).to_contain_text("line 0")
+    # Where the reader was stays in view; the older ones are above it, not in its place.
+    expect(messages(page).filter(has_text="line 30")).to_be_in_viewport()
+    expect(messages(page).filter(has_text="line 0")).not_to_be_in_viewport()
     expect(page.get_by_role("button", name="Load older messages", exact=True)).to_be_hidden()
 
 
