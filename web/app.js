@@ -103,6 +103,7 @@ function leaveRoomView() {
   if (room) room.connection.close();
   room = null;
   $("#room").hidden = true;
+  $("#chat-app").classList.remove("in-room");
 }
 
 let openings = 0; // the latest openRoom() call wins: a click while the address opens a room, say
@@ -113,6 +114,7 @@ async function openRoom(summary) {
   const joined = await api("POST", `/ws/rooms/${summary.id}/members`);
   if (opening !== openings) return;
   $("#room").hidden = false;
+  $("#chat-app").classList.add("in-room"); // on a phone, the conversation alone
   $("#room-name").textContent = summary.name;
   $("#messages").replaceChildren();
   $("#invite").hidden = !(joined.private && joined.owner_id === me.id);
@@ -303,6 +305,13 @@ $("#leave").addEventListener("click", async () => {
   } catch (error) {
     say(error.message);
   }
+});
+
+// On a phone, where the conversation takes the whole screen: back to the list of rooms.
+$("#back").addEventListener("click", () => {
+  leaveRoomView();
+  history.pushState(null, "", location.pathname);
+  showRooms().catch((error) => say(error.message));
 });
 
 $("#older").addEventListener("click", async () => {

@@ -421,3 +421,33 @@ def test_the_page_has_a_favicon(page_at, base_url):
     answer = requests.get(f"{base_url}/favicon.svg", timeout=10)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("image/svg+xml")
     assert answer.text.startswith("<svg")
+
+
+def test_on_a_phone_an_open_room_takes_the_screen_with_a_way_back(page_at, base_url):
+    ada = Person(base_url).register().login()
+    room_name = f"Phone {uuid.uuid4().hex[:6]}"
+    ada.create_room(name=room_name)
+    page = page_at(width=390, height=844)
+    log_in(page, ada)
+    logout = page.get_by_role("button", name="Log out", exact=True).bounding_box()
+    assert logout["height"] < 50, "Log out wraps onto two lines"
+    page.get_by_role("button", name=room_name).click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+    expect(page.get_by_label("Message")).to_be_in_viewport()
+    expect(page.get_by_role("region", name="Rooms")).to_be_hidden()
+    page.get_by_role("button", name="Back to rooms").click()
+    expect(page.get_by_role("region", name="Rooms")).to_be_visible()
+    expect(page.get_by_role("region", name="Conversation")).to_be_hidden()
+    expect(page).not_to_have_url(re.compile("#/rooms/"))
+
+
+def test_on_a_desktop_the_rooms_stay_beside_the_open_room(page_at, base_url):
+    ada = Person(base_url).register().login()
+    room_name = f"Desk {uuid.uuid4().hex[:6]}"
+    ada.create_room(name=room_name)
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_role("button", name=room_name).click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+    expect(page.get_by_role("region", name="Rooms")).to_be_visible()
+    expect(page.get_by_role("button", name="Back to rooms")).to_be_hidden()
