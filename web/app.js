@@ -207,13 +207,33 @@ function showContent(node, text) {
   node.replaceChildren(...parts);
 }
 
+// Initials on a colour of the person's own (from their id: the same everywhere, no outside service).
+function avatar(user) {
+  const node = element("span", user.username.replace(/[^A-Za-z0-9]/g, "").slice(0, 2).toUpperCase(), "avatar");
+  node.style.backgroundColor = `hsl(${((user.id ?? 0) * 137) % 360} 55% 42%)`;
+  node.setAttribute("aria-hidden", "true");
+  return node;
+}
+
+function timeNode(createdAt) {
+  const when = new Date(createdAt);
+  const node = element("time", when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }), "when");
+  node.dateTime = createdAt;
+  node.title = when.toLocaleString();
+  return node;
+}
+
 function messageNode(event) {
   const node = element("li", undefined, "message");
   if (mentionsMe(event.content)) node.classList.add("mention");
   node.dataset.id = event.id;
+  node.dataset.userId = event.user.id ?? "";
+  node.dataset.createdAt = event.created_at || new Date().toISOString(); // not stored yet: now
   const content = element("span", undefined, "content");
   showContent(content, event.content);
-  node.append(element("span", event.user.username, "author"), content);
+  const head = element("span", undefined, "head");
+  head.append(element("span", event.user.username, "author"), timeNode(node.dataset.createdAt));
+  node.append(avatar(event.user), head, content);
   if (me && event.user.id === me.id && event.id) {
     const tools = element("span", undefined, "tools");
     const edit = element("button", "Edit");
@@ -277,12 +297,46 @@ function showEvent(event, list = $("#messages")) {
     const node = message?.querySelector(".content");
     if (node) {
       showContent(node, event.content);
-      if (!message.querySelector(".edited")) node.after(element("span", "(edited)", "edited"));
+      if (!message.querySelector(".edited")) message.querySelector(".head").append(element("span", "(edited)", "edited"));
     }
   } else if (event.type === "message_deleted") {
     list.querySelector(`[data-id="${event.id}"]`)?.remove();
   }
+  arrangeDays(list);
   if (list.isConnected) list.lastElementChild?.scrollIntoView({ block: "end" });
+}
+
+// A separator at each new day, and a person's messages within a few minutes of each other grouped
+// under one name: worked out again over the whole list, which older pages are added to at the top.
+const GROUPED_WITHIN_MS = 5 * 60 * 1000;
+
+function dayName(when) {
+  const day = new Date(when.getFullYear(), when.getMonth(), when.getDate());
+  const today = new Date();
+  const days = Math.round((new Date(today.getFullYear(), today.getMonth(), today.getDate()) - day) / 86400000);
+  if (days === 0) return "Today";
+  if (days === 1) return "Yesterday";
+  return when.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+}
+
+function arrangeDays(list) {
+  list.querySelectorAll(":scope > li.day").forEach((separator) => separator.remove());
+  let previous = null;
+  for (const node of list.querySelectorAll(":scope > li.message")) {
+    const when = new Date(node.dataset.createdAt);
+    const day = dayName(when);
+    const newDay = !previous || dayName(previous.when) !== day;
+    if (newDay) {
+      const separator = element("li", day, "day");
+      separator.setAttribute("role", "separator");
+      const divider = node.previousElementSibling?.classList.contains("divider") ? node.previousElementSibling : null;
+      (divider || node).before(separator); // the day first, then "New messages"
+    }
+    const grouped = !newDay && previous.userId === node.dataset.userId && when - previous.when < GROUPED_WITHIN_MS
+      && node.previousElementSibling?.classList.contains("message");
+    node.classList.toggle("continued", Boolean(grouped));
+    previous = { when, userId: node.dataset.userId };
+  }
 }
 
 // A divider above the first message of someone else that was not read when the room was opened.
@@ -321,6 +375,7 @@ $("#older").addEventListener("click", async () => {
   const list = $("#messages");
   const fromBottom = list.scrollHeight - list.scrollTop; // what was in view stays in view
   list.prepend(...older.children);
+  arrangeDays(list);
   list.scrollTop = list.scrollHeight - fromBottom;
   $("#older").hidden = events.length === 0 || room.firstSeq <= 1;
 });

@@ -451,3 +451,38 @@ def test_on_a_desktop_the_rooms_stay_beside_the_open_room(page_at, base_url):
     expect(page.get_by_text("Connected")).to_be_visible()
     expect(page.get_by_role("region", name="Rooms")).to_be_visible()
     expect(page.get_by_role("button", name="Back to rooms")).to_be_hidden()
+
+
+def test_messages_show_their_time_a_separator_per_day_an_avatar_and_group_by_author(page_at, base_url, db_cursor):
+    ada, bob = Person(base_url).register().login(), Person(base_url).register().login()
+    room_name = f"Days {uuid.uuid4().hex[:6]}"
+    room_id = ada.create_room(name=room_name)
+    assert bob.post(f"/ws/rooms/{room_id}/members").status_code == 200
+    for author, content in (
+        (ada, "yesterday's news"),
+        (ada, "and more of it"),
+        (ada, "good morning"),
+        (ada, "coffee?"),
+        (bob, "yes"),
+    ):
+        assert author.post(f"/ws/rooms/{room_id}/messages", json={"content": content}).status_code == 201
+    db_cursor.execute(
+        "UPDATE messages SET created_at = now() - interval '1 day' WHERE room_id = %s AND content IN %s",
+        (room_id, ("yesterday's news", "and more of it")),
+    )
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_role("button", name=room_name).click()
+    expect(messages(page)).to_have_count(5)
+    days = page.locator("#messages li.day")
+    expect(days).to_have_text(["Yesterday", "Today"])
+    expect(page.locator("#messages li.day + li.message")).to_contain_text(["yesterday's news", "good morning"])
+    # Grouped: the second of ada's in a row (same day, within minutes) shows no name of its own.
+    continued = [messages(page).nth(i).evaluate("n => n.classList.contains('continued')") for i in range(5)]
+    assert continued == [False, True, False, True, False]
+    stored = {e["content"]: e for e in ada.get(f"/ws/rooms/{room_id}/messages").json()["events"]}
+    expect(messages(page).nth(2).locator("time")).to_have_attribute("datetime", stored["good morning"]["created_at"])
+    expect(messages(page).nth(2).locator("time")).to_have_text(re.compile(r"^\d{1,2}:\d{2}"))
+    expect(messages(page).nth(4).locator(".avatar")).to_have_text(bob.username[:2].upper())
+    colours = {messages(page).nth(i).locator(".avatar").evaluate("n => n.style.backgroundColor") for i in (0, 4)}
+    assert len(colours) == 2  # a colour of each person's own
