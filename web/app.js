@@ -37,7 +37,10 @@ async function showSession() {
   $("#logout").hidden = !me;
   $("#who").textContent = me ? `Logged in as ${me.username}` : "";
   if (me) await followLocation(await showRooms());
-  else leaveRoomView();
+  else {
+    leaveRoomView();
+    document.title = "Parley";
+  }
 }
 
 // Each room has its address, #/rooms/ID: kept on reload, and back and forward move between rooms.
@@ -73,6 +76,9 @@ async function allRooms() {
 
 async function showRooms() {
   const rooms = await allRooms();
+  // What waits elsewhere, in the tab's title: seen from another tab or window too.
+  const unread = rooms.reduce((sum, r) => sum + (room && room.id === r.id ? 0 : r.unread || 0), 0);
+  document.title = unread ? `(${unread > 999 ? "999+" : unread}) Parley` : "Parley";
   const list = $("#room-list");
   list.replaceChildren(...rooms.map((r) => {
     const item = element("li");

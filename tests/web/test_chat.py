@@ -486,3 +486,36 @@ def test_messages_show_their_time_a_separator_per_day_an_avatar_and_group_by_aut
     expect(messages(page).nth(4).locator(".avatar")).to_have_text(bob.username[:2].upper())
     colours = {messages(page).nth(i).locator(".avatar").evaluate("n => n.style.backgroundColor") for i in (0, 4)}
     assert len(colours) == 2  # a colour of each person's own
+
+
+def test_dark_mode_follows_the_system(browser, base_url):
+    colours = {}
+    for scheme in ("light", "dark"):
+        context = browser.new_context(base_url=base_url, color_scheme=scheme)
+        page = context.new_page()
+        page.goto("/")
+        colours[scheme] = page.evaluate(
+            "() => [getComputedStyle(document.documentElement).backgroundColor,"
+            " getComputedStyle(document.querySelector('#account')).backgroundColor,"
+            " getComputedStyle(document.querySelector('#account')).color]"
+        )
+        context.close()
+    assert colours["light"][:2] == ["rgb(244, 246, 250)", "rgb(255, 255, 255)"]
+    assert colours["dark"][:2] == ["rgb(20, 23, 31)", "rgb(30, 35, 48)"]
+    assert colours["dark"][2] == "rgb(230, 233, 240)"  # light text on the dark surface
+
+
+def test_the_title_counts_what_is_unread_elsewhere(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    room_id = bob.create_room(name=f"Title {uuid.uuid4().hex[:6]}")
+    page = page_at()
+    log_in(page, ada)
+    expect(page).to_have_title("Parley")
+    assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    for i in range(3):
+        bob.post(f"/ws/rooms/{room_id}/messages", json={"content": f"unread {i}"})
+    page.reload()
+    expect(page).to_have_title("(3) Parley")
+    page.get_by_role("button", name="Title ").click()
+    expect(messages(page)).to_have_count(3)
+    expect(page).to_have_title("Parley")  # the open room is being read
