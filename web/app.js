@@ -423,14 +423,25 @@ async function showFeed() {
   $("#feed").replaceChildren(...posts.map(postNode));
 }
 
+// Whether I follow `userId`: every page of whom I follow, not the first page of their followers.
+async function doIFollow(userId) {
+  let after = 0;
+  for (;;) {
+    const page = await api("GET", `/users/${me.id}/following?after_id=${after}&limit=100`);
+    if (page.users.some((user) => user.id === userId)) return true;
+    if (page.next_after_id === null) return false;
+    after = page.next_after_id;
+  }
+}
+
 async function showProfile(userId) {
   const [profile, { posts }] = await Promise.all([
     api("GET", `/users/${userId}`), api("GET", `/users/${userId}/posts?limit=20`)]);
-  const { users: followers } = await api("GET", `/users/${userId}/followers?limit=100`);
-  const following = followers.some((user) => user.id === me.id);
+  const following = await doIFollow(userId);
   $("#profile").hidden = false;
   $("#profile-name").textContent = profile.username;
-  $("#profile-counts").textContent = `${profile.followers} followers · ${profile.following} following`;
+  const followers = `${profile.followers} ${profile.followers === 1 ? "follower" : "followers"}`;
+  $("#profile-counts").textContent = `${followers} · ${profile.following} following`;
   const button = $("#follow");
   button.hidden = profile.id === me.id;
   $("#message-them").hidden = profile.id === me.id;

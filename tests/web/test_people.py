@@ -27,7 +27,7 @@ def test_search_follow_post_and_read_the_feed(page_at, base_url):
     expect(page.locator("#profile-name")).to_have_text(writer.username)
     expect(page.get_by_role("list", name="Their posts")).to_contain_text("<b>bold?</b> a first post")
     page.get_by_role("button", name="Follow", exact=True).click()
-    expect(page.locator("#profile-counts")).to_have_text("1 followers · 0 following")
+    expect(page.locator("#profile-counts")).to_have_text("1 follower · 0 following")
     expect(page.get_by_role("list", name="Feed")).to_contain_text("<b>bold?</b> a first post")
     screenshot(page, "people")
 
@@ -39,3 +39,21 @@ def test_search_follow_post_and_read_the_feed(page_at, base_url):
     page.get_by_role("button", name="Unfollow", exact=True).click()
     expect(page.locator("#profile-counts")).to_have_text("0 followers · 0 following")
     expect(page.get_by_role("list", name="Feed").locator("li")).to_have_count(0)
+
+
+def test_a_profile_knows_you_follow_it_past_its_first_hundred_followers(page_at, base_url):
+    tag = uuid.uuid4().hex[:6]
+    popular = Person(base_url, username=f"popular_{tag}").register()
+    for _ in range(100):
+        fan = Person(base_url).register().login()
+        assert fan.post(f"/users/follow?toFollowId={popular.id}").status_code == 200
+    ada = Person(base_url, username=f"ada_{tag}").register().login()
+    assert ada.post(f"/users/follow?toFollowId={popular.id}").status_code == 200  # the 101st
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_role("button", name="People", exact=True).click()
+    page.get_by_label("Search people").fill(popular.username)
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("list", name="Search results").get_by_role("button", name=popular.username).click()
+    expect(page.locator("#profile-counts")).to_have_text("101 followers · 0 following")
+    expect(page.get_by_role("button", name="Unfollow", exact=True)).to_be_visible()
