@@ -419,7 +419,10 @@ function postNode(post) {
 }
 
 async function showFeed() {
-  const { posts } = await api("GET", "/users/feed?limit=50");
+  // Those you follow, and you: your own posts belong in your feed too. Post ids rise with time.
+  const [{ posts: theirs }, { posts: yours }] = await Promise.all([
+    api("GET", "/users/feed?limit=50"), api("GET", `/users/${me.id}/posts?limit=50`)]);
+  const posts = [...theirs, ...yours].sort((a, b) => b.id - a.id).slice(0, 50);
   $("#feed").replaceChildren(...posts.map(postNode));
 }
 
@@ -522,6 +525,7 @@ $("#new-post").addEventListener("submit", async (event) => {
     await api("POST", "/users/posts", { content: form.content.value });
     form.reset();
     say("Posted.");
+    await showFeed();
   } catch (error) {
     say(error.message);
   }

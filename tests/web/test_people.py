@@ -35,10 +35,13 @@ def test_search_follow_post_and_read_the_feed(page_at, base_url):
     page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Posted.")
     assert writer.get(f"/users/{ada.id}/posts").json()["posts"][0]["content"] == "hello from ada"
+    feed = page.get_by_role("list", name="Feed").locator("li")
+    expect(feed.first).to_contain_text("hello from ada")  # your own post, newest first, in your feed
 
     page.get_by_role("button", name="Unfollow", exact=True).click()
     expect(page.locator("#profile-counts")).to_have_text("0 followers · 0 following")
-    expect(page.get_by_role("list", name="Feed").locator("li")).to_have_count(0)
+    expect(feed).to_have_count(1)  # only your own now
+    expect(feed).to_contain_text("hello from ada")
 
 
 def test_a_profile_knows_you_follow_it_past_its_first_hundred_followers(page_at, base_url):
