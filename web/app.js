@@ -124,6 +124,9 @@ async function openRoom(summary) {
   $("#room-name").textContent = summary.name;
   $("#messages").replaceChildren();
   $("#invite").hidden = !(joined.private && joined.owner_id === me.id);
+  const owner = joined.owner_id === me.id && joined.kind !== "dm";
+  $("#rename").hidden = !owner;
+  $("#delete-room").hidden = !owner;
   const connection = new RoomConnection(summary.id, {
     onEvent: (event) => { showEvent(event); scheduleRead(); },
     onPresence: (clients) => $("#online").replaceChildren(...clients.map((user) => element("li", user.username))),
@@ -367,6 +370,44 @@ $("#leave").addEventListener("click", async () => {
   }
 });
 
+$("#rename").addEventListener("click", async () => {
+  const name = prompt("The room's new name", room.name)?.trim();
+  if (!name || name === room.name) return;
+  try {
+    const renamed = await api("PATCH", `/ws/rooms/${room.id}`, { name });
+    room.name = renamed.name;
+    $("#room-name").textContent = renamed.name;
+    await showRooms();
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+$("#delete-room").addEventListener("click", async () => {
+  if (!confirm(`Delete ${room.name} for everyone, with all its messages?`)) return;
+  try {
+    await api("DELETE", `/ws/rooms/${room.id}`);
+    say(`${room.name} is deleted.`);
+    leaveRoomView();
+    history.pushState(null, "", location.pathname);
+    await showRooms();
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+$("#delete-account").addEventListener("click", async () => {
+  if (!confirm("Delete your account? Your posts and follows go with it, and it cannot be undone.")) return;
+  try {
+    await api("DELETE", "/users/delete");
+    history.replaceState(null, "", location.pathname);
+    await showSession();
+    say("Your account is deleted.");
+  } catch (error) {
+    say(error.message);
+  }
+});
+
 // On a phone, where the conversation takes the whole screen: back to the list of rooms.
 $("#back").addEventListener("click", () => {
   leaveRoomView();
@@ -571,11 +612,18 @@ $("#new-room").addEventListener("submit", async (event) => {
   }
 });
 
-// Enter sends, Shift+Enter starts a new line (not while an input method is composing a word).
+// Enter sends, Shift+Enter starts a new line (not while an input method is composing a word); Up,
+// in an empty composer, edits your last message.
 $("#composer").content.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     $("#composer").requestSubmit();
+  } else if (event.key === "ArrowUp" && !event.currentTarget.value) {
+    const mine = [...$("#messages").querySelectorAll("li.message")].filter((node) => node.querySelector(".tools"));
+    if (mine.length) {
+      event.preventDefault();
+      startEditing(mine[mine.length - 1]);
+    }
   }
 });
 

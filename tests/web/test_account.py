@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.web.conftest import screenshot
@@ -85,3 +86,21 @@ def test_a_session_ended_elsewhere_takes_the_page_back_to_the_login_form(page_at
     )
     expect(page.get_by_role("button", name="Log in", exact=True)).to_be_visible()
     expect(page.get_by_text("Reconnecting…")).to_have_count(0)
+
+
+def test_delete_your_account_after_saying_yes(page_at, base_url):
+    page = page_at()
+    name = f"gone_{uuid.uuid4().hex[:8]}"
+    fill_credentials(page, name, "a good password")
+    page.get_by_role("button", name="Register", exact=True).click()
+    expect(page.get_by_text(f"Logged in as {name}")).to_be_visible()
+    page.get_by_role("button", name="People", exact=True).click()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete my account", exact=True).click()
+    expect(page.get_by_text(f"Logged in as {name}")).to_be_visible()  # "no": nothing happened
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete my account", exact=True).click()
+    expect(page.get_by_role("button", name="Log in", exact=True)).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text("Your account is deleted.")
+    login = requests.post(f"{base_url}/auth/login", json={"username": name, "password": "a good password"})
+    assert login.status_code == 401

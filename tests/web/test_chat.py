@@ -519,3 +519,52 @@ def test_the_title_counts_what_is_unread_elsewhere(page_at, base_url):
     page.get_by_role("button", name="Title ").click()
     expect(messages(page)).to_have_count(3)
     expect(page).to_have_title("Parley")  # the open room is being read
+
+
+def test_the_owner_renames_and_deletes_a_room_others_only_see_it(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    room_name = f"Owned {uuid.uuid4().hex[:6]}"
+    page = page_at()
+    log_in(page, ada)
+    open_new_room(page, room_name)
+    room_id = bob.room_named(room_name)
+    new_name = f"Renamed {uuid.uuid4().hex[:6]}"
+    page.once("dialog", lambda dialog: dialog.accept(new_name))
+    page.get_by_role("button", name="Rename room", exact=True).click()
+    expect(page.locator("#room-name")).to_have_text(new_name)
+    expect(page.get_by_role("button", name=new_name)).to_be_visible()
+    assert bob.room_named(new_name) == room_id
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete room", exact=True).click()
+    expect(page.locator("#room-name")).to_have_text(new_name)  # "no": still there
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete room", exact=True).click()
+    expect(page.get_by_role("region", name="Conversation")).to_be_hidden()
+    expect(page.get_by_role("button", name=new_name)).to_have_count(0)
+    assert bob.get(f"/ws/rooms/{room_id}/messages").status_code == 404
+
+    # Someone else's room: neither button.
+    bobs_room = f"Bobs {uuid.uuid4().hex[:6]}"
+    bob.create_room(name=bobs_room)
+    page.reload()
+    page.get_by_role("button", name=bobs_room).click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+    expect(page.get_by_role("button", name="Rename room", exact=True)).to_be_hidden()
+    expect(page.get_by_role("button", name="Delete room", exact=True)).to_be_hidden()
+
+
+def test_up_in_an_empty_composer_edits_your_last_message(page_at, base_url):
+    ada = Person(base_url).register()
+    page = page_at()
+    log_in(page, ada)
+    open_new_room(page, f"Up {uuid.uuid4().hex[:6]}")
+    send(page, "first")
+    send(page, "second, with a tpyo")
+    expect(messages(page)).to_have_count(2)
+    expect(messages(page).nth(1).get_by_role("button", name="Edit", exact=True)).to_be_visible()
+    page.get_by_label("Message").press("ArrowUp")
+    expect(page.get_by_label("New wording")).to_have_value("second, with a tpyo")
+    page.get_by_label("New wording").fill("second, with a typo fixed")
+    page.get_by_label("New wording").press("Enter")
+    expect(messages(page).nth(1).locator(".content")).to_have_text("second, with a typo fixed")
