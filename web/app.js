@@ -447,6 +447,28 @@ function showView(id) {
     document.getElementById(button.dataset.view).hidden = !active;
   }
   if (id === "people-app") Promise.all([showFeed(), showSettings()]).catch((error) => say(error.message));
+  if (id === "mentions-app") showMentions().catch((error) => say(error.message));
+}
+
+// The newest messages that mention you, each opening its room.
+async function showMentions() {
+  const { mentions } = await api("GET", "/ws/mentions");
+  const items = mentions.map((mention) => {
+    const item = element("li", undefined, "mention-item");
+    const open = element("button", mention.room_name, "room-link");
+    open.type = "button";
+    open.addEventListener("click", () => {
+      showView("chat-app");
+      history.pushState(null, "", `#/rooms/${mention.room_id}`);
+      allRooms().then(followLocation).catch((error) => say(error.message));
+    });
+    const content = element("span", undefined, "content");
+    showContent(content, mention.content);
+    item.append(open, element("span", mention.user.username, "author"), timeNode(mention.created_at), content);
+    return item;
+  });
+  $("#mentions").replaceChildren(...items);
+  if (!items.length) $("#mentions").append(element("li", "No one has mentioned you yet.", "meta"));
 }
 
 for (const button of document.querySelectorAll("#views button")) {

@@ -568,3 +568,23 @@ def test_up_in_an_empty_composer_edits_your_last_message(page_at, base_url):
     page.get_by_label("New wording").fill("second, with a typo fixed")
     page.get_by_label("New wording").press("Enter")
     expect(messages(page).nth(1).locator(".content")).to_have_text("second, with a typo fixed")
+
+
+def test_the_mentions_view_lists_mentions_and_opens_their_room(page_at, base_url):
+    ada = Person(base_url, username=f"ada{uuid.uuid4().hex[:8]}").register()
+    bob = Person(base_url).register().login()
+    room_name = f"Mentioned {uuid.uuid4().hex[:6]}"
+    room_id = bob.create_room(name=room_name)
+    assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    bob.post(f"/ws/rooms/{room_id}/messages", json={"content": f"@{ada.username} see https://example.com"})
+    bob.post(f"/ws/rooms/{room_id}/messages", json={"content": "not you"})
+    page = page_at()
+    log_in(page, ada)
+    page.get_by_role("button", name="Mentions", exact=True).click()
+    mentions = page.get_by_role("list", name="Mentions of you").locator("li")
+    expect(mentions).to_have_count(1)
+    expect(mentions.first).to_contain_text(bob.username)
+    expect(mentions.first.get_by_role("link")).to_have_attribute("href", "https://example.com")
+    mentions.first.get_by_role("button", name=room_name).click()
+    expect(page.locator("#room-name")).to_have_text(room_name)
+    expect(page).to_have_url(re.compile(f"#/rooms/{room_id}$"))
