@@ -241,6 +241,16 @@ TEST_SERVER_SETTINGS = {
 METRICS_HEADERS = {"Authorization": f"Bearer {TEST_SERVER_SETTINGS['METRICS_TOKEN']}"}
 
 
+def server_of_its_own(database_url, tmp_path_factory, name, settings):
+    """For a fixture to `yield from`: an all-in-one process of its own on the run's database, with
+    `settings` over the tests' defaults (its log in a folder named `name`), stopped afterwards."""
+    server = RunningServer({"DATABASE_URL": database_url, **settings}, tmp_path_factory.mktemp(name) / "server.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 class RunningServer:
     """A `python -m all_in_one` process, as `make run` starts it."""
 

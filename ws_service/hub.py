@@ -182,17 +182,17 @@ class RoomHub:
             "expire": self._on_expire,
         }
         for kind, payload in self._inbox:
+            # Whatever reaches a socket after a stored event (a presence change, a close) goes
+            # after it, as it would have without holding it back.
+            if self._ready and not (kind == "broadcast" and "seq" in payload[0]):
+                self._flush_ready()
             try:
-                # Whatever reaches a socket after a stored event (a presence change, a close) goes
-                # after it, as it would have without holding it back.
-                if self._ready and not (kind == "broadcast" and "seq" in payload[0]):
-                    self._flush_ready()
                 handlers[kind](payload)
-                if self._ready and (not self._inbox.qsize() or self._ready_count >= MAX_READY_EVENTS):
-                    self._flush_ready()
             except Exception:
                 # One bad event must not stop every room of the process.
                 log.exception("hub failed on %s", kind)
+            if self._ready and (not self._inbox.qsize() or self._ready_count >= MAX_READY_EVENTS):
+                self._flush_ready()
 
     @staticmethod
     def _on_barrier(reached: AsyncResult) -> None:
@@ -333,19 +333,26 @@ class RoomHub:
             room = self._rooms.get(room_id)
             if room is None:
                 continue
-            started = time.perf_counter()
-            frames = [text_frame(event) for event in events]  # once per event, not once per receiver
-            first_seq = events[0]["seq"]
-            if len(frames) == 1:
-                for connection in list(room.connections):
-                    if not connection.deliver(frames[0], first_seq):
-                        self._drop_slow(room, connection)
-            else:
-                joined = b"".join(frames)
-                for connection in list(room.connections):
-                    if not connection.deliver_run(frames, joined, first_seq):
-                        self._drop_slow(room, connection)
-            stages.HANDED.observe(time.perf_counter() - started)
+            try:
+                self._hand_over(room, events)
+            except Exception:
+                log.exception("hub failed handing room %s its events", room_id)
+
+    def _hand_over(self, room: RoomState, events: list[EventDict]) -> None:
+        """A room's run of stored events (consecutive seqs) to each of its sockets."""
+        started = time.perf_counter()
+        frames = [text_frame(event) for event in events]  # once per event, not once per receiver
+        first_seq = events[0]["seq"]
+        if len(frames) == 1:
+            for connection in list(room.connections):
+                if not connection.deliver(frames[0], first_seq):
+                    self._drop_slow(room, connection)
+        else:
+            joined = b"".join(frames)
+            for connection in list(room.connections):
+                if not connection.deliver_run(frames, joined, first_seq):
+                    self._drop_slow(room, connection)
+        stages.HANDED.observe(time.perf_counter() - started)
 
     def _deliver_ephemeral(
         self, room: RoomState, event: EventDict, skip: "Connection | None" = None, skip_user: int | None = None

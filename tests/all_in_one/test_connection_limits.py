@@ -12,29 +12,21 @@ from contextlib import closing
 import pytest
 import requests
 
-from tests.conftest import Person, RunningServer
+from tests.conftest import Person, server_of_its_own
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def impatient(database_url, tmp_path_factory):
-    server = RunningServer(
-        {"DATABASE_URL": database_url, "HTTP_CLIENT_TIMEOUT_SECONDS": "1"},
-        tmp_path_factory.mktemp("impatient") / "server.log",
-    )
-    yield server
-    server.stop()
+    yield from server_of_its_own(database_url, tmp_path_factory, "impatient", {"HTTP_CLIENT_TIMEOUT_SECONDS": "1"})
 
 
 @pytest.fixture(scope="module")
 def capped(database_url, tmp_path_factory):
-    server = RunningServer(
-        {"DATABASE_URL": database_url, "MAX_CONNECTIONS_PER_ADDRESS": "5", "MAX_CONNECTIONS": "8"},
-        tmp_path_factory.mktemp("capped") / "server.log",
+    yield from server_of_its_own(
+        database_url, tmp_path_factory, "capped", {"MAX_CONNECTIONS_PER_ADDRESS": "5", "MAX_CONNECTIONS": "8"}
     )
-    yield server
-    server.stop()
 
 
 def connect(server, source="127.0.0.1"):

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from auth_service import storage
-from tests.conftest import RunningServer
+from tests.conftest import server_of_its_own
 
 WINDOW_SECONDS = 900
 ADDRESSES = (f"10.0.{n // 250}.{n % 250 + 1}" for n in itertools.count())
@@ -23,9 +23,11 @@ ADDRESSES = (f"10.0.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 
 @pytest.fixture(scope="module")
 def limited(database_url, tmp_path_factory):
-    server = RunningServer(
+    yield from server_of_its_own(
+        database_url,
+        tmp_path_factory,
+        "limits",
         {
-            "DATABASE_URL": database_url,
             "TRUSTED_PROXY_HOPS": "1",
             "AUTH_LIMIT_WINDOW_SECONDS": str(WINDOW_SECONDS),
             "LOGIN_ATTEMPTS_PER_ADDRESS": "6",
@@ -33,10 +35,7 @@ def limited(database_url, tmp_path_factory):
             "LOGIN_FAILURES_PER_USERNAME": "5",
             "REGISTRATIONS_PER_ADDRESS": "3",
         },
-        tmp_path_factory.mktemp("limits") / "server.log",
     )
-    yield server
-    server.stop()
 
 
 def register(server, username, address):

@@ -7,7 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.conftest import Person, RunningServer
+from tests.conftest import Person, RunningServer, server_of_its_own
 from tests.web.conftest import PLAIN_HTTP_NAME, screenshot
 
 pytestmark = pytest.mark.browser
@@ -303,12 +303,9 @@ def test_a_flood_is_told_in_plain_words(browser, database_url, tmp_path):
 @pytest.fixture(scope="module")
 def strict_server(database_url, tmp_path_factory):
     """A burst of 3 messages, then one every 2 s: a quick fourth is refused."""
-    server = RunningServer(
-        {"DATABASE_URL": database_url, "MESSAGE_BURST": "3", "MESSAGE_RATE_PER_SECOND": "0.5"},
-        tmp_path_factory.mktemp("strict") / "server.log",
+    yield from server_of_its_own(
+        database_url, tmp_path_factory, "strict", {"MESSAGE_BURST": "3", "MESSAGE_RATE_PER_SECOND": "0.5"}
     )
-    yield server
-    server.stop()
 
 
 def test_a_refused_send_says_not_sent_on_itself_with_retry_and_discard(browser, strict_server):

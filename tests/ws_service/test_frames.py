@@ -6,7 +6,7 @@ import json
 import pytest
 import websocket
 
-from tests.conftest import Person, RunningServer
+from tests.conftest import Person, server_of_its_own
 
 
 @pytest.fixture
@@ -99,11 +99,7 @@ def test_a_fragmented_frame_is_put_together(room_with_two):
 
 @pytest.fixture(scope="module")
 def server_with_default_limits(database_url, tmp_path_factory):
-    server = RunningServer(
-        {"DATABASE_URL": database_url, "WS_CONNECTIONS_PER_USER": "3"}, tmp_path_factory.mktemp("limits") / "server.log"
-    )
-    yield server
-    server.stop()
+    yield from server_of_its_own(database_url, tmp_path_factory, "limits", {"WS_CONNECTIONS_PER_USER": "3"})
 
 
 def test_a_flood_of_frames_is_rate_limited_per_user(server_with_default_limits):

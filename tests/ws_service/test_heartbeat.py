@@ -4,19 +4,16 @@ import time
 
 import pytest
 
-from tests.conftest import Person, RunningServer
+from tests.conftest import Person, server_of_its_own
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def impatient_server(database_url, tmp_path_factory):
-    server = RunningServer(
-        {"DATABASE_URL": database_url, "WS_PING_INTERVAL_SECONDS": "1", "WS_IDLE_TIMEOUT_SECONDS": "4"},
-        tmp_path_factory.mktemp("impatient") / "server.log",
+    yield from server_of_its_own(
+        database_url, tmp_path_factory, "impatient", {"WS_PING_INTERVAL_SECONDS": "1", "WS_IDLE_TIMEOUT_SECONDS": "4"}
     )
-    yield server
-    server.stop()
 
 
 def test_a_peer_that_answers_no_ping_is_closed(impatient_server):

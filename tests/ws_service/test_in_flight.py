@@ -4,19 +4,16 @@ and none read before the client closed is lost."""
 
 import pytest
 
-from tests.conftest import Person, RunningServer
+from tests.conftest import Person, server_of_its_own
 from tests.ws_service.test_group_commit import batches_so_far
 
 
 @pytest.fixture(scope="module")
 def burst_server(database_url, tmp_path_factory):
     """The all-in-one with a rate limit no burst here reaches."""
-    server = RunningServer(
-        {"DATABASE_URL": database_url, "MESSAGE_RATE_PER_SECOND": "10000", "MESSAGE_BURST": "10000"},
-        tmp_path_factory.mktemp("in-flight") / "server.log",
+    yield from server_of_its_own(
+        database_url, tmp_path_factory, "in-flight", {"MESSAGE_RATE_PER_SECOND": "10000", "MESSAGE_BURST": "10000"}
     )
-    yield server
-    server.stop()
 
 
 @pytest.fixture
