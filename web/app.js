@@ -246,9 +246,11 @@ function messageNode(event) {
   if (me && event.user.id === me.id && event.id) {
     const tools = element("span", undefined, "tools");
     const edit = element("button", "Edit");
+    edit.dataset.action = "Edit";
     edit.type = "button";
     edit.addEventListener("click", () => startEditing(node));
     const remove = element("button", "Delete");
+    remove.dataset.action = "Delete";
     remove.type = "button";
     remove.addEventListener("click", () => {
       if (confirm("Delete this message? Everyone in the room stops seeing it.")) {
@@ -258,7 +260,18 @@ function messageNode(event) {
     tools.append(edit, remove);
     node.append(tools);
   }
+  nameActions(node);
   return node;
+}
+
+// A message's buttons say which message they act on ("Edit “see you at five”"): a screen reader
+// lists every message's Edit, and "Edit" alone would not tell them apart.
+function nameActions(node) {
+  const text = node.querySelector(".content")?.textContent ?? "";
+  const preview = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  for (const button of node.querySelectorAll("button[data-action]")) {
+    button.setAttribute("aria-label", `${button.dataset.action} “${preview}”`);
+  }
 }
 
 function startEditing(node) {
@@ -306,6 +319,7 @@ function showEvent(event, list = $("#messages")) {
     const node = message?.querySelector(".content");
     if (node) {
       showContent(node, event.content);
+      nameActions(message);
       if (!message.querySelector(".edited")) message.querySelector(".head").append(element("span", "(edited)", "edited"));
     }
   } else if (event.type === "message_deleted") {
@@ -681,10 +695,12 @@ function markUnsent(clientId, reason) {
   node.classList.add("failed");
   node.querySelector(".unsent")?.remove();
   const retry = element("button", "Retry");
+  retry.dataset.action = "Retry";
   retry.type = "button";
   // The same client_id: if the first try was stored after all, the server answers with it, once.
   retry.addEventListener("click", () => sendMessage(content, clientId, node));
   const discard = element("button", "Discard");
+  discard.dataset.action = "Discard";
   discard.type = "button";
   discard.addEventListener("click", () => {
     forgetUnsent(clientId);
@@ -693,6 +709,7 @@ function markUnsent(clientId, reason) {
   const box = element("span", undefined, "unsent");
   box.append(element("span", `Not sent: ${reason}`), retry, discard);
   node.append(box);
+  nameActions(node);
 }
 
 function forgetUnsent(clientId) {

@@ -157,34 +157,35 @@ def test_edit_and_delete_your_own_messages(page_at, base_url):
     bob.post(f"/ws/rooms/{room_id}/members")
     bob.post(f"/ws/rooms/{room_id}/messages", json={"content": "not yours to edit"})
     expect(messages(page)).to_have_count(3)
-    expect(messages(page).nth(2).get_by_role("button", name="Edit", exact=True)).to_have_count(0)
+    expect(messages(page).nth(2).get_by_role("button", name=re.compile("^Edit"))).to_have_count(0)
 
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     first = messages(page).nth(0)
-    first.get_by_role("button", name="Edit", exact=True).click()
-    first.get_by_role("button", name="Edit", exact=True).click()  # again, while editing: nothing breaks
+    first.get_by_role("button", name="Edit “tpyo here”", exact=True).click()
+    first.get_by_role("button", name="Edit “tpyo here”", exact=True).click()  # again, while editing: nothing breaks
     expect(page.get_by_label("New wording")).to_have_count(1)
     page.get_by_label("New wording").fill("never sent")
     page.get_by_label("New wording").press("Escape")  # cancels
     expect(page.get_by_label("New wording")).to_have_count(0)
     expect(first.locator(".content")).to_have_text("tpyo here")
-    first.get_by_role("button", name="Edit", exact=True).click()
+    first.get_by_role("button", name="Edit “tpyo here”", exact=True).click()
     first.get_by_role("button", name="Cancel", exact=True).click()
     expect(page.get_by_label("New wording")).to_have_count(0)
-    first.get_by_role("button", name="Edit", exact=True).click()
+    first.get_by_role("button", name="Edit “tpyo here”", exact=True).click()
     page.get_by_label("New wording").fill("typo fixed")
     first.get_by_role("button", name="Save", exact=True).click()
     expect(first.locator(".content")).to_have_text("typo fixed")
     expect(first).to_contain_text("(edited)")
+    expect(page.get_by_role("button", name="Edit “typo fixed”", exact=True)).to_be_visible()  # named anew
     expect(messages(page).nth(1)).not_to_contain_text("(edited)")
 
     # Delete asks first: "no" keeps the message, "yes" deletes it.
     page.once("dialog", lambda dialog: dialog.dismiss())
-    messages(page).nth(1).get_by_role("button", name="Delete", exact=True).click()
+    messages(page).nth(1).get_by_role("button", name="Delete “delete me”", exact=True).click()
     expect(messages(page)).to_have_count(3)
     page.once("dialog", lambda dialog: dialog.accept())
-    messages(page).nth(1).get_by_role("button", name="Delete", exact=True).click()
+    messages(page).nth(1).get_by_role("button", name="Delete “delete me”", exact=True).click()
     expect(messages(page)).to_have_count(2)
     history = [e["type"] for e in bob.get(f"/ws/rooms/{room_id}/messages").json()["events"]]
     assert history == ["message", "message", "message", "message_edited", "message_deleted"]
@@ -331,9 +332,9 @@ def test_a_refused_send_says_not_sent_on_itself_with_retry_and_discard(browser, 
         )
 
         page.wait_for_timeout(2500)  # a token back
-        failed.nth(0).get_by_role("button", name="Retry", exact=True).click()
+        failed.nth(0).get_by_role("button", name=f"Retry “{retried}”", exact=True).click()
         expect(failed).to_have_count(1)
-        failed.nth(0).get_by_role("button", name="Discard", exact=True).click()
+        failed.nth(0).get_by_role("button", name=f"Discard “{discarded}”", exact=True).click()
         expect(failed).to_have_count(0)
         expect(messages(page)).to_have_count(4)
         stored = [e["content"] for e in ada.get(f"/ws/rooms/{room_id}/messages").json()["events"]]
@@ -558,7 +559,7 @@ def test_up_in_an_empty_composer_edits_your_last_message(page_at, base_url):
     send(page, "first")
     send(page, "second, with a tpyo")
     expect(messages(page)).to_have_count(2)
-    expect(messages(page).nth(1).get_by_role("button", name="Edit", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Edit “second, with a tpyo”", exact=True)).to_be_visible()
     page.get_by_label("Message").press("ArrowUp")
     expect(page.get_by_label("New wording")).to_have_value("second, with a tpyo")
     page.get_by_label("New wording").fill("second, with a typo fixed")
