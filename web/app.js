@@ -376,9 +376,7 @@ $("#leave").addEventListener("click", async () => {
   try {
     await api("DELETE", `/ws/rooms/${room.id}/members/me`);
     say(`You left ${room.name}.`);
-    leaveRoomView();
-    history.pushState(null, "", location.pathname);
-    await showRooms();
+    await backToRoomList();
   } catch (error) {
     say(error.message);
   }
@@ -402,9 +400,7 @@ $("#delete-room").addEventListener("click", async () => {
   try {
     await api("DELETE", `/ws/rooms/${room.id}`);
     say(`${room.name} is deleted.`);
-    leaveRoomView();
-    history.pushState(null, "", location.pathname);
-    await showRooms();
+    await backToRoomList();
   } catch (error) {
     say(error.message);
   }
@@ -422,12 +418,15 @@ $("#delete-account").addEventListener("click", async () => {
   }
 });
 
-// On a phone, where the conversation takes the whole screen: back to the list of rooms.
-$("#back").addEventListener("click", () => {
+// Out of the open room, to the list of rooms: an address with no room, for back and forward.
+async function backToRoomList() {
   leaveRoomView();
   history.pushState(null, "", location.pathname);
-  showRooms().catch((error) => say(error.message));
-});
+  await showRooms();
+}
+
+// On a phone, where the conversation takes the whole screen.
+$("#back").addEventListener("click", () => backToRoomList().catch((error) => say(error.message)));
 
 $("#older").addEventListener("click", async () => {
   const { events } = await api("GET", `/ws/rooms/${room.id}/messages?before=${room.firstSeq}&limit=100`);
