@@ -6,7 +6,9 @@ notification is sent as its transaction commits (shared.db.notify).
   EndedSessions refuses those tokens from then on (shared/tokens.py), and ws_service's hub closes
   the sockets they opened.
 - parley_memberships_ended: ws_service (leaving a room, deleting one); its hub closes the sockets
-  that membership held, on whichever process nginx placed them.
+  that membership held, on whichever process nginx placed them, and tells the user event streams.
+- parley_rooms_changed: ws_service (joining a room, adding a member, opening a DM, renaming); its
+  hub tells the user event streams.
 
 On every (re)connect the listener reads from the database what ended while no one listened."""
 

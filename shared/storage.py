@@ -8,7 +8,10 @@ from shared.db import PreparedStatement, notify
 SESSIONS_ENDED_CHANNEL = "parley_sessions_ended"
 # NOTIFY channel: a member left a room, or a room was deleted (ws_service's sockets close).
 MEMBERSHIPS_ENDED_CHANNEL = "parley_memberships_ended"
-LISTENED_CHANNELS = (SESSIONS_ENDED_CHANNEL, MEMBERSHIPS_ENDED_CHANNEL)
+# NOTIFY channel: someone joined or was added to a room, or it was renamed (ws_service's user
+# event streams tell their users).
+ROOMS_CHANGED_CHANNEL = "parley_rooms_changed"
+LISTENED_CHANNELS = (SESSIONS_ENDED_CHANNEL, MEMBERSHIPS_ENDED_CHANNEL, ROOMS_CHANGED_CHANNEL)
 
 # On every request and every socket's connect.
 USER_OF_LIVE_TOKEN = PreparedStatement(

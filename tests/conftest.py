@@ -412,9 +412,13 @@ class Person:
         """A WebSocket to the room, past its hello frame (kept as .hello)."""
         return RoomSocket.open(self, room_id, after, **options)
 
+    def events(self, **options):
+        """The person's own event stream (/ws/events), past its hello frame."""
+        return RoomSocket.open_path(self, "/ws/events", **options)
+
 
 class RoomSocket:
-    """A test client's WebSocket to one room, reading JSON frames."""
+    """A test client's WebSocket to one room (or to the user's event stream), reading JSON frames."""
 
     # Every one opened, so that a test's end drops those it left open (close_sockets_left_open): a
     # server then stops at once instead of waiting out close handshakes nobody reads.
@@ -425,10 +429,13 @@ class RoomSocket:
         self.hello = None
 
     @classmethod
-    def open(cls, person, room_id, after=None, headers=None, sockopt=(), timeout=10, origin=None):
-        url = person.ws_base_url.replace("http://", "ws://") + f"/ws/joinRoom/{room_id}"
-        if after is not None:
-            url += f"?after={after}"
+    def open(cls, person, room_id, after=None, **options):
+        path = f"/ws/joinRoom/{room_id}" + (f"?after={after}" if after is not None else "")
+        return cls.open_path(person, path, **options)
+
+    @classmethod
+    def open_path(cls, person, path, headers=None, sockopt=(), timeout=10, origin=None):
+        url = person.ws_base_url.replace("http://", "ws://") + path
         headers = headers if headers is not None else [f"Authorization: Bearer {person.token}"]
         # Like a browser, websocket-client sends the server's own origin unless told another.
         ws = websocket.create_connection(

@@ -1,9 +1,12 @@
 // Parley's web client: account, rooms, and the conversation of the open room.
 import { api, newClientId, plainWords } from "./api.js";
 import { RoomConnection } from "./room.js";
+import { UserEvents } from "./user_events.js";
 
 const $ = (selector) => document.querySelector(selector);
 let me = null;
+let userEvents = null; // the user's own event stream, while logged in
+const roomList = new Map(); // id -> the room as getRooms lists it, kept current by the event stream
 let room = null; // { id, name, connection, firstSeq, readMark, dividerShown, readSent, typists, live }
 const TYPING_SHOWN_MS = 3000; // the server relays a typist at most every 2 s
 let typingSentAt = 0;
@@ -36,11 +39,51 @@ async function showSession() {
   showView(me ? "chat-app" : null);
   $("#logout").hidden = !me;
   $("#who").textContent = me ? `Logged in as ${me.username}` : "";
-  if (me) await followLocation(await showRooms());
-  else {
+  if (userEvents) userEvents.close();
+  userEvents = null;
+  if (me) {
+    userEvents = new UserEvents({
+      // The stream has no resume: each (re)connect reads the list again.
+      onHello: () => showRooms().catch(() => {}),
+      onFrame: onUserEvent,
+      onSessionEnded: async (frame) => {
+        await showSession();
+        say(plainWords(frame.code, frame.message));
+      },
+    });
+    userEvents.connect();
+    await followLocation(await showRooms());
+  } else {
     leaveRoomView();
+    roomList.clear();
     document.title = "Parley";
   }
+}
+
+// What the event stream says, applied to the room list at once.
+function onUserEvent(frame) {
+  if (frame.type === "activity") {
+    const listed = roomList.get(frame.room_id);
+    const beingRead = room && room.id === frame.room_id;
+    if (!listed || beingRead || frame.kind !== "message" || frame.from.id === me.id) return;
+    listed.unread = (listed.unread || 0) + 1;
+  } else if (frame.type === "room_added" || frame.type === "room_updated") {
+    roomList.set(frame.room.id, frame.room);
+    if (room && room.id === frame.room.id) {
+      room.name = frame.room.name;
+      $("#room-name").textContent = frame.room.name;
+    }
+  } else if (frame.type === "room_removed") {
+    roomList.delete(frame.room_id);
+    if (room && room.id === frame.room_id) {
+      backToRoomList().catch(() => {});
+      say("You are no longer in that room.");
+    }
+    showRooms().catch(() => {}); // a public room you left is still there to join
+  } else {
+    return;
+  }
+  renderRooms();
 }
 
 // Each room has its address, #/rooms/ID: kept on reload, and back and forward move between rooms.
@@ -76,6 +119,14 @@ async function allRooms() {
 
 async function showRooms() {
   const rooms = await allRooms();
+  roomList.clear();
+  rooms.forEach((r) => roomList.set(r.id, r));
+  renderRooms();
+  return rooms;
+}
+
+function renderRooms() {
+  const rooms = [...roomList.values()].sort((a, b) => a.id - b.id);
   // What waits elsewhere, in the tab's title: seen from another tab or window too.
   const unread = rooms.reduce((sum, r) => sum + (room && room.id === r.id ? 0 : r.unread || 0), 0);
   document.title = unread ? `(${unread > 999 ? "999+" : unread}) Parley` : "Parley";
@@ -98,11 +149,7 @@ async function showRooms() {
     item.append(open, meta);
     return item;
   }));
-  return rooms;
 }
-
-// Badges of the other rooms stay current while one is open.
-setInterval(() => { if (me) showRooms().catch(() => {}); }, 15000);
 
 function leaveRoomView() {
   for (const clientId of [...unsent.keys()]) forgetUnsent(clientId);
@@ -129,7 +176,14 @@ async function openRoom(summary) {
   $("#delete-room").hidden = !owner;
   const connection = new RoomConnection(summary.id, {
     onEvent: (event) => { showEvent(event); scheduleRead(); },
-    onPresence: (clients) => $("#online").replaceChildren(...clients.map((user) => element("li", user.username))),
+    onPresence: (clients) => {
+      $("#online").replaceChildren(...clients.map((user) => element("li", user.username)));
+      const listed = roomList.get(summary.id);
+      if (listed && listed.online !== clients.length) {
+        listed.online = clients.length;
+        renderRooms();
+      }
+    },
     onState: (text) => {
       $("#connection").textContent = text;
       if (text === "Connected") scheduleRead();
@@ -151,7 +205,9 @@ async function openRoom(summary) {
   if (opening !== openings) return;
   room.live = true; // from now on messages arrive in front of the person
   if (location.hash !== `#/rooms/${summary.id}`) history.pushState(null, "", `#/rooms/${summary.id}`);
-  showRooms().catch(() => {}); // its badge goes: it is being read
+  const listed = roomList.get(summary.id);
+  if (listed) listed.unread = 0; // its badge goes: it is being read
+  renderRooms();
   $("#older").hidden = !room.firstSeq || room.firstSeq <= 1;
 }
 

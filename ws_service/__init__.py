@@ -16,6 +16,7 @@ from ws_service.limits import TokenBuckets
 from ws_service.reading import NeverStarted
 from ws_service.routes import bp as rooms_bp
 from ws_service.sockets import bp as sockets_bp
+from ws_service.user_events import bp as user_events_bp
 
 
 def create_app(config=None):
@@ -36,6 +37,10 @@ def create_app(config=None):
         with app.app_context():
             return actions.ended_sockets(sockets)
 
+    def fetch_rooms(room_id, user_ids):
+        with app.app_context():
+            return actions.room_for_members(room_id, user_ids)
+
     def store_batch(sends):
         with app.app_context():
             return actions.store_batch(sends)
@@ -48,6 +53,7 @@ def create_app(config=None):
         fetch_events,
         config.ws_connections_per_user,
         find_ended_sockets,
+        fetch_rooms,
         config.ws_session_sweep_seconds,
         heartbeat_seconds=min(HEARTBEAT_SECONDS, config.ws_ping_interval_seconds / 4),
     )
@@ -64,6 +70,7 @@ def create_app(config=None):
     app.extensions["parley_rate_limits"] = TokenBuckets(config.message_rate_per_second, config.message_burst)
     app.register_blueprint(rooms_bp)
     app.register_blueprint(sockets_bp)
+    app.register_blueprint(user_events_bp)
     loops = BackgroundLoops()
     app.extensions["parley_health_checks"]["background"] = loops.check
     hub.start(broker, loops)

@@ -2,7 +2,6 @@
 commit, and only then publish, so that no one ever receives an event that was not stored."""
 
 import logging
-import re
 
 import psycopg2.errors
 from flask import current_app
@@ -11,7 +10,7 @@ from prometheus_client import Gauge
 from shared import db
 from shared.errors import Forbidden, NotFound, RateLimited, Unprocessable, UserNotFound
 from ws_service import storage
-from ws_service.events import DELETED_USER, event_from_row, typing_event
+from ws_service.events import DELETED_USER, event_from_row, mentioned_names, typing_event
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +55,6 @@ class Blocked(Forbidden):
     message = "One of you has blocked the other."
 
 
-# "@name" where name could be a username and is not the tail of a longer word (an e-mail address).
-MENTION = re.compile(r"(?<![A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{3,32})")
-MAX_MENTIONS = 20
-
-
 def _hub():
     return current_app.extensions["parley_hub"]
 
@@ -69,8 +63,9 @@ def _broker():
     return current_app.extensions["parley_broker"]
 
 
-def publish_event(event):
-    _broker().publish([event])
+def publish_event(event, by):
+    """Publish a stored event that `by` made (an edit or a delete: the event does not name them)."""
+    _broker().publish([event], by={"id": by["id"], "username": by["username"]})
 
 
 def announce_typing(room_id, user):
@@ -132,20 +127,38 @@ def list_rooms(user_id, after_id, limit):
         rows = storage.list_rooms_for(cursor, user_id, after_id, limit)
     online = _broker().online_counts([row["id"] for row in rows])
     others = [row["id"] for row in rows if not row["is_member"]]
-    rooms = [
-        {
-            "id": row["id"],
-            "name": row["name"],
-            "private": row["private"],
-            "kind": row["kind"],
-            "members": row["members"],
-            "online": online[row["id"]],
-            "unread": row["unread"],
-            "last_read_seq": row["last_read_seq"],
-        }
-        for row in rows
-    ]
+    rooms = [_listed_room(row, online[row["id"]]) for row in rows]
     return {"rooms": rooms, "next_after_id": others[-1] if len(others) == limit else None}
+
+
+def _listed_room(row, online):
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "private": row["private"],
+        "kind": row["kind"],
+        "members": row["members"],
+        "online": online,
+        "unread": row["unread"],
+        "last_read_seq": row["last_read_seq"],
+    }
+
+
+def rooms_of_member(user_id):
+    """For a user event stream: the rooms `user_id` belongs to, id -> quiet (a DM no one wrote in yet)."""
+    with db.autocommit() as cursor:
+        return {row["id"]: row["quiet"] for row in storage.rooms_of_member(cursor, user_id)}
+
+
+def room_for_members(room_id, user_ids):
+    """For the hub's user streams: the room's last seq as read, and {user id: the room as getRooms
+    lists it to them} for those of `user_ids` still in it."""
+    with db.autocommit() as cursor:
+        rows = storage.room_for_members(cursor, room_id, user_ids)
+    if not rows:
+        return 0, {}
+    online = _broker().online_counts([room_id])[room_id]
+    return rows[0]["last_seq"], {row["user_id"]: _listed_room(row, online) for row in rows}
 
 
 def do_open_direct_room(user, other_id):
@@ -166,8 +179,9 @@ def do_open_direct_room(user, other_id):
                 raise DirectMessagesRefused()
             names = {user["id"]: user["username"], other_id: other["username"]}
             room = storage.insert_direct_room(cursor, low, high, f"{names[low]} & {names[high]}")
-        for member in (low, high):  # back in it, if one of them had left
-            storage.insert_member(cursor, room["id"], member)
+        # Back in it, if one of them had left; the other hears of it once someone writes in it.
+        storage.insert_member(cursor, room["id"], user["id"])
+        storage.insert_member(cursor, room["id"], other_id, quiet=True)
     return _public_room(room)
 
 
@@ -195,16 +209,6 @@ def list_mentions(user_id, after_id, limit):
         for row in rows
     ]
     return {"mentions": mentions, "next_after_id": mentions[-1]["id"] if mentions else after_id}
-
-
-def mentioned_names(content):
-    """The lower-case usernames `content` mentions as @username (the first MAX_MENTIONS)."""
-    names = []
-    for match in MENTION.finditer(content):
-        name = match.group(1).rstrip(".").lower()  # "@bob." ends a sentence
-        if name not in names and len(name) >= 3:
-            names.append(name)
-    return names[:MAX_MENTIONS]
 
 
 def list_clients(room_id, user_id):
@@ -372,7 +376,7 @@ def _change_message(room_id, user, message_id, new_content):
             kind = "message_deleted"
         storage.insert_event(cursor, room_id, seq, kind, message_id, new_content)
         event = event_from_row(storage.event_at(cursor, room_id, seq))
-    publish_event(event)
+    publish_event(event, by=user)
     return event
 
 

@@ -39,9 +39,9 @@ class InMemoryBroker:
     def start(self, loops):
         pass
 
-    def publish(self, events):
+    def publish(self, events, by=None):
         for event in events:
-            self._hub.broadcast(event)
+            self._hub.broadcast(event, by)
 
     def publish_ephemeral(self, event):
         self._hub.broadcast(event)
@@ -49,7 +49,16 @@ class InMemoryBroker:
     def follow(self, room_id):
         pass
 
+    def follow_soon(self, room_ids):
+        pass
+
+    def wait_following(self, room_ids):
+        pass
+
     def unfollow(self, room_id):
+        pass
+
+    def unfollow_rooms(self, room_ids):
         pass
 
     def presence_changed(self, room_id, users, event):
@@ -73,7 +82,7 @@ class RedisBroker:
         self._presence_ttl = presence_ttl_seconds
         self._followers = {}  # room_id -> number of local sockets and waiters that follow it
         self._subscribed = {}  # room_id -> AsyncResult set once Redis confirms the subscription
-        self._commands = Queue()  # ("subscribe" | "unsubscribe", room_id) for the subscriber greenlet
+        self._commands = Queue()  # ("subscribe" | "unsubscribe", [room_id]) for the subscriber greenlet
         self._presence_updates = Queue()
         self._local_presence = {}  # room_id -> users, as the hub last reported them
 
@@ -83,19 +92,20 @@ class RedisBroker:
 
     # -- publishing ------------------------------------------------------------------------------
 
-    def publish(self, events):
-        """Publish stored events (a committed batch, in seq order) in one round trip. If Redis is
+    def publish(self, events, by=None):
+        """Publish stored events (a committed batch, in seq order) in one round trip; `by`: who
+        edited or deleted, for the user event streams (a message's sender is in it). If Redis is
         down, they are stored all the same: deliver them to this process's sockets, and the other
         processes read them from the database once Redis is back (see resync)."""
         try:
             pipe = self._redis.pipeline(transaction=False)
             for event in events:
-                pipe.publish(_channel(event["room_id"]), self._envelope(event))
+                pipe.publish(_channel(event["room_id"]), self._envelope(event, by))
             pipe.execute()
         except redis.RedisError as error:
             log.warning("could not publish to Redis (%s); delivering locally only", error)
             for event in events:
-                self._hub.broadcast(event)
+                self._hub.broadcast(event, by)
 
     def publish_ephemeral(self, event):
         """An event that is never stored (typing): this process's sockets get it at once, the
@@ -111,27 +121,54 @@ class RedisBroker:
         its own sockets. Both go to the others without making the hub wait."""
         self._presence_updates.put((room_id, users, event))
 
-    def _envelope(self, event):
+    def _envelope(self, event, by=None):
         # `at`: when it was published, for the time it takes to cross (ws_service/stages.py).
-        return encode({"origin": self._process_id, "at": time.time(), "event": event})
+        envelope = {"origin": self._process_id, "at": time.time(), "event": event}
+        if by is not None:
+            envelope["by"] = by
+        return encode(envelope)
 
     # -- following rooms -------------------------------------------------------------------------
 
     def follow(self, room_id):
         """Receive the room's events from now on. Returns once Redis has confirmed (or after a
         short wait if Redis is down: the socket still works, catching up after the outage)."""
-        self._followers[room_id] = self._followers.get(room_id, 0) + 1
-        if self._followers[room_id] == 1:
-            self._subscribed[room_id] = AsyncResult()
-            self._commands.put(("subscribe", room_id))
-        self._subscribed[room_id].wait(timeout=SUBSCRIBE_TIMEOUT_SECONDS)
+        self.follow_soon([room_id])
+        self.wait_following([room_id])
+
+    def follow_soon(self, room_ids):
+        """Receive these rooms' events once Redis confirms, in one subscription; returns at once
+        (the hub calls it, and never waits)."""
+        new = []
+        for room_id in room_ids:
+            self._followers[room_id] = self._followers.get(room_id, 0) + 1
+            if self._followers[room_id] == 1:
+                self._subscribed[room_id] = AsyncResult()
+                new.append(room_id)
+        if new:
+            self._commands.put(("subscribe", new))
+
+    def wait_following(self, room_ids):
+        """Until Redis has confirmed every one of the rooms followed (or a short wait has passed)."""
+        deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_SECONDS
+        for room_id in room_ids:
+            confirmed = self._subscribed.get(room_id)
+            if confirmed is not None:
+                confirmed.wait(timeout=max(0.0, deadline - time.monotonic()))
 
     def unfollow(self, room_id):
-        self._followers[room_id] -= 1
-        if self._followers[room_id] == 0:
-            del self._followers[room_id]
-            del self._subscribed[room_id]
-            self._commands.put(("unsubscribe", room_id))
+        self.unfollow_rooms([room_id])
+
+    def unfollow_rooms(self, room_ids):
+        gone = []
+        for room_id in room_ids:
+            self._followers[room_id] -= 1
+            if self._followers[room_id] == 0:
+                del self._followers[room_id]
+                del self._subscribed[room_id]
+                gone.append(room_id)
+        if gone:
+            self._commands.put(("unsubscribe", gone))
 
     def _subscribe_forever(self):
         attempt = 0
@@ -173,27 +210,31 @@ class RedisBroker:
                 if confirmed is not None:
                     confirmed.set(True)
             elif message["type"] == "message":
-                event, origin, published_at = _opened(message["data"])
+                event, origin, published_at, by = _opened(message["data"])
                 if event is None:
                     log.warning("skipped a malformed payload on %s", message["channel"])
                     continue
                 if published_at is not None:
                     stages.CROSSED.observe(max(0.0, time.time() - published_at))
                 if "seq" in event or origin != self._process_id:
-                    self._hub.broadcast(event)
+                    self._hub.broadcast(event, by)
                 # else our own presence or typing: the hub told its sockets already
 
     def _apply_commands(self, pubsub):
         while True:
             try:
-                action, room_id = self._commands.get_nowait()
+                action, room_ids = self._commands.get_nowait()
             except Empty:
                 return
-            wanted = room_id in self._followers
-            if action == "subscribe" and wanted:
-                pubsub.subscribe(_channel(room_id))
-            elif action == "unsubscribe" and not wanted:
-                pubsub.unsubscribe(_channel(room_id))
+            # What changed again since the command was queued is left as it is now.
+            if action == "subscribe":
+                channels = [_channel(room_id) for room_id in room_ids if room_id in self._followers]
+                if channels:
+                    pubsub.subscribe(*channels)
+            else:
+                channels = [_channel(room_id) for room_id in room_ids if room_id not in self._followers]
+                if channels:
+                    pubsub.unsubscribe(*channels)
 
     # -- presence --------------------------------------------------------------------------------
 
@@ -287,21 +328,23 @@ class RedisBroker:
 
 
 def _opened(payload):
-    """(event, origin, when it was published or None) from a payload on a room's channel, or
-    (None, None, None) for anything else: one bad payload (anyone who can reach Redis can publish)
-    must not end this process's listening."""
+    """(event, origin, when it was published or None, who edited or deleted or None) from a payload
+    on a room's channel, or Nones for anything else: one bad payload (anyone who can reach Redis
+    can publish) must not end this process's listening."""
     try:
         envelope = json.loads(payload)
         event, origin = envelope["event"], envelope["origin"]
         room_id = event["room_id"]
     except (ValueError, TypeError, KeyError):
-        return None, None, None
+        return None, None, None, None
     if not isinstance(event.get("type"), str) or not isinstance(room_id, int) or isinstance(room_id, bool):
-        return None, None, None
+        return None, None, None, None
     if "seq" in event and (not isinstance(event["seq"], int) or isinstance(event["seq"], bool)):
-        return None, None, None
-    published_at = envelope.get("at")
-    return event, origin, published_at if isinstance(published_at, float) else None
+        return None, None, None, None
+    published_at, by = envelope.get("at"), envelope.get("by")
+    if not (isinstance(by, dict) and isinstance(by.get("id"), int) and isinstance(by.get("username"), str)):
+        by = None
+    return event, origin, published_at if isinstance(published_at, float) else None, by
 
 
 def _channel(room_id):

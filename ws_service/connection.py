@@ -29,8 +29,8 @@ from gevent.event import Event
 from simple_websocket import ConnectionClosed
 
 from ws_service import stages
+from ws_service.events import FetchEvents
 from ws_service.frames import EventDict, text_frame
-from ws_service.hub import FetchEvents
 
 if TYPE_CHECKING:
     from ws_service.in_flight import InFlightSends
@@ -148,7 +148,7 @@ class Connection:
     def __init__(
         self,
         ws: Any,  # simple_websocket.Server, which has no types
-        room_id: int,
+        room_id: int | None,  # None for a user event stream (ws_service/user_streams.py)
         user: dict[str, Any],
         token_claims: dict[str, Any],
         outbox_size: int,
@@ -244,6 +244,11 @@ class Connection:
         """A frame for this client alone (an error, the answer to a repeated send)."""
         if not self.deliver(text_frame(event), None):
             self.close(1013, "Too slow to keep up: reconnect with after= to catch up")
+
+    def end_session(self, code: str, message: str) -> None:
+        """The token expired or was revoked: say so, and close (1008)."""
+        self.send_event({"type": "error", "code": code, "message": message})
+        self.finish(1008, message[:100])
 
     def finish(self, code: int, reason: str) -> None:
         """Close after the frames already queued have been written."""
@@ -358,6 +363,7 @@ class Connection:
     def _catch_up(self, cursor: int, before_seq: int | None) -> int:
         """Send the stored events after `cursor` (up to `before_seq`, if given); return the new cursor."""
         while True:
+            assert self.room_id is not None, "only a room's socket has a backlog"
             events = self._fetch_events(self.room_id, cursor, CATCH_UP_PAGE)
             frames: list[bytes] = []
             for event in events:

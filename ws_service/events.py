@@ -1,6 +1,7 @@
 """The room events of the contract, shaped from stored rows."""
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ws_service.frames import EventDict
@@ -8,6 +9,13 @@ from ws_service.frames import EventDict
 # A message whose author deleted their account. "[" cannot appear in a username, so no one
 # can pass for it.
 DELETED_USER = {"id": None, "username": "[deleted]"}
+
+# "@name" where name could be a username and is not the tail of a longer word (an e-mail address).
+MENTION = re.compile(r"(?<![A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{3,32})")
+MAX_MENTIONS = 20
+
+# (room_id, after_seq, limit) -> the stored events after after_seq, in seq order, from the database.
+FetchEvents = Callable[[int, int, int], list[EventDict]]
 
 
 def event_from_row(row: Mapping[str, Any]) -> EventDict:
@@ -35,3 +43,13 @@ def presence_event(kind: str, room_id: int, user: Mapping[str, Any]) -> EventDic
 def typing_event(room_id: int, user: Mapping[str, Any]) -> EventDict:
     """Someone is typing in the room: not stored, no seq, not sent back to their own sockets."""
     return {"type": "typing", "room_id": room_id, "user": {"id": user["id"], "username": user["username"]}}
+
+
+def mentioned_names(content: str) -> list[str]:
+    """The lower-case usernames `content` mentions as @username (the first MAX_MENTIONS)."""
+    names: list[str] = []
+    for match in MENTION.finditer(content):
+        name = match.group(1).rstrip(".").lower()  # "@bob." ends a sentence
+        if name not in names and len(name) >= 3:
+            names.append(name)
+    return names[:MAX_MENTIONS]

@@ -1,4 +1,5 @@
-"""The hub: one greenlet per process that owns which connections are in which room.
+"""The hub: one greenlet per process that owns which connections are in which room, and which
+user event streams follow which rooms (ws_service/user_streams.py).
 
 Its only doors are three channels, register, unregister and broadcast, carried by one queue so
 that the hub sees them in the order they were sent (a connection registered before an event was
@@ -9,7 +10,7 @@ to each room are published as immutable snapshots for readers.
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,18 +21,17 @@ from gevent.queue import Queue
 
 from shared.background import BackgroundLoops
 from ws_service import stages
-from ws_service.events import presence_event
+from ws_service.events import FetchEvents, presence_event
 from ws_service.frames import EventDict, text_frame
+from ws_service.user_streams import FetchRooms, UserStream, UserStreams
 
 if TYPE_CHECKING:
     from ws_service.broker import InMemoryBroker, RedisBroker
     from ws_service.connection import Connection
 
-# (room_id, after_seq, limit) -> the stored events after after_seq, in seq order, from the database.
-FetchEvents = Callable[[int, int, int], list[EventDict]]
-# [(token id, user id, room id)] of open sockets -> (the token ids no longer valid (revoked, or their
-# user deleted), the (room id, user id) memberships that ended).
-FindEndedSockets = Callable[[list[tuple[str, int, int]]], tuple[set[str], set[tuple[int, int]]]]
+# [(token id, user id, room id, or None for a user stream)] of open sockets -> (the token ids no
+# longer valid (revoked, or their user deleted), the (room id, user id) memberships that ended).
+FindEndedSockets = Callable[[list[tuple[str, int, int | None]]], tuple[set[str], set[tuple[int, int]]]]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class RoomHub:
         fetch_events: FetchEvents,
         max_connections_per_user: int,
         find_ended_sockets: FindEndedSockets,
+        fetch_rooms: FetchRooms,
         sweep_seconds: float = SWEEP_SECONDS,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
@@ -75,6 +76,7 @@ class RoomHub:
         self._max_per_user = max_connections_per_user
         self._inbox: Queue = Queue()  # (kind, payload), handled in order by _run()
         self._rooms: dict[int, RoomState] = {}
+        self._streams = UserStreams(fetch_rooms, self._inbox.put)
         self._per_user: defaultdict[int, int] = defaultdict(int)
         self._waiters: defaultdict[int, set[gevent.event.Event]] = defaultdict(set)
         self._presence: dict[int, tuple[dict[str, Any], ...]] = {}
@@ -89,6 +91,7 @@ class RoomHub:
     def start(self, broker: "InMemoryBroker | RedisBroker", loops: BackgroundLoops) -> None:
         """Run the hub; `broker` hears of presence changes, for the other processes."""
         self._broker = broker
+        self._streams.start(broker)
         loops.spawn("hub", self._run)
         loops.spawn("hub sweep", self._sweep_now_and_then)
         loops.spawn("hub heartbeat", self._beat_now_and_then)
@@ -105,15 +108,44 @@ class RoomHub:
     def unregister(self, connection: "Connection") -> None:
         self._inbox.put(("unregister", connection))
 
-    def broadcast(self, event: EventDict) -> None:
-        """Deliver a room event to every connection in its room, in seq order for stored ones."""
-        self._inbox.put(("broadcast", (event, time.perf_counter())))
+    def broadcast(self, event: EventDict, by: dict[str, Any] | None = None) -> None:
+        """Deliver a room event to every connection in its room, in seq order for stored ones, and
+        its activity to the user streams following the room (`by`: who edited or deleted)."""
+        self._inbox.put(("broadcast", (event, time.perf_counter(), by)))
+
+    def register_stream(self, stream: UserStream) -> AsyncResult:
+        """Add a user event stream, as register() does a connection; its rooms come next."""
+        accepted = AsyncResult()
+        self._inbox.put(("register_stream", (stream, accepted)))
+        return accepted
+
+    def stream_rooms(self, stream: UserStream, rooms: dict[int, bool]) -> AsyncResult:
+        """The rooms (id -> quiet) its user belonged to, read after register_stream(); set once
+        the hub follows them."""
+        followed = AsyncResult()
+        self._inbox.put(("stream_rooms", (stream, rooms, followed)))
+        return followed
+
+    def unregister_stream(self, stream: UserStream) -> None:
+        self._inbox.put(("unregister_stream", stream))
+
+    def room_added(self, room_id: int, user_id: int, quiet: bool) -> None:
+        """`user_id` belongs to the room now (quiet: a DM no one has written in for them yet)."""
+        self._inbox.put(("room_added", (room_id, user_id, quiet)))
+
+    def room_updated(self, room_id: int) -> None:
+        self._inbox.put(("room_updated", room_id))
 
     # -- requests carried on the same queue -----------------------------------------------------
 
     def close_room(self, room_id: int, code: int, reason: str, user_id: int | None = None) -> None:
         """Close the room's connections (only `user_id`'s, if given) with `code`."""
         self._inbox.put(("close_room", (room_id, user_id, code, reason)))
+
+    def room_removed(self, room_id: int, user_id: int | None) -> None:
+        """`user_id` left the room, or (None) it was deleted: their sockets in it close (1000) and
+        their streams hear it."""
+        self._inbox.put(("room_removed", (room_id, user_id)))
 
     def resync(self, room_ids: Iterable[int]) -> None:
         """Read what the rooms may have missed (a broker outage) from the database."""
@@ -180,6 +212,13 @@ class RoomHub:
             "heartbeat": self._on_heartbeat,
             "sessions_ended": self._on_sessions_ended,
             "expire": self._on_expire,
+            "register_stream": self._on_register_stream,
+            "stream_rooms": self._on_stream_rooms,
+            "unregister_stream": self._on_unregister_stream,
+            "room_added": lambda args: self._streams.room_added(*args),
+            "room_updated": self._streams.room_updated,
+            "room_removed": self._on_room_removed,
+            "rooms_read": lambda args: self._forget_streams(self._streams.rooms_read(*args)),
         }
         for kind, payload in self._inbox:
             # Whatever reaches a socket after a stored event (a presence change, a close) goes
@@ -198,14 +237,28 @@ class RoomHub:
     def _on_barrier(reached: AsyncResult) -> None:
         reached.set(True)
 
+    def _take_connection_slot(self, connection: "Connection") -> bool:
+        """Count a socket (in a room, or a stream) against its user's limit; False past it."""
+        user_id = connection.user["id"]
+        if self._per_user[user_id] >= self._max_per_user:
+            return False
+        self._per_user[user_id] += 1
+        self._expire_at(connection.token_expires_at)
+        return True
+
+    def _free_connection_slot(self, connection: "Connection") -> None:
+        user_id = connection.user["id"]
+        self._per_user[user_id] -= 1
+        if self._per_user[user_id] <= 0:
+            del self._per_user[user_id]
+
     def _on_register(self, payload: tuple["Connection", AsyncResult]) -> None:
         connection, accepted = payload
         user_id = connection.user["id"]
-        if self._per_user[user_id] >= self._max_per_user:
+        if not self._take_connection_slot(connection):
             accepted.set(False)
             return
-        self._per_user[user_id] += 1
-        self._expire_at(connection.token_expires_at)
+        assert connection.room_id is not None, "a connection in a room, not a user stream"
         room = self._rooms.setdefault(connection.room_id, RoomState())
         room.connections.add(connection)
         room.sockets_by_user[user_id] = room.sockets_by_user.get(user_id, 0) + 1
@@ -216,14 +269,13 @@ class RoomHub:
             self._publish_presence(connection.room_id, room, join)
 
     def _on_unregister(self, connection: "Connection") -> None:
+        assert connection.room_id is not None, "a connection in a room, not a user stream"
         room = self._rooms.get(connection.room_id)
         if room is None or connection not in room.connections:
             return
         room.connections.discard(connection)
         user_id = connection.user["id"]
-        self._per_user[user_id] -= 1
-        if self._per_user[user_id] <= 0:
-            del self._per_user[user_id]
+        self._free_connection_slot(connection)
         room.sockets_by_user[user_id] -= 1
         if room.sockets_by_user[user_id] == 0:
             del room.sockets_by_user[user_id]
@@ -235,8 +287,8 @@ class RoomHub:
                 room.gap_fill.kill(block=False)
             del self._rooms[connection.room_id]
 
-    def _on_broadcast(self, payload: tuple[EventDict, float]) -> None:
-        event, sent_at = payload
+    def _on_broadcast(self, payload: tuple[EventDict, float, dict[str, Any] | None]) -> None:
+        event, sent_at, by = payload
         stages.HUB.observe(time.perf_counter() - sent_at)
         room_id = event["room_id"]
         room = self._rooms.get(room_id)
@@ -246,6 +298,7 @@ class RoomHub:
                 typist = event["user"]["id"] if event["type"] == "typing" else None
                 self._deliver_ephemeral(room, event, skip_user=typist)
             return
+        self._forget_streams(self._streams.activity(event, by))
         for waiter in self._waiters.pop(room_id, ()):
             waiter.set()
         if room is None:
@@ -368,6 +421,42 @@ class RoomHub:
         connection.close(1013, "Too slow to keep up: reconnect with after= to catch up")
         self._on_unregister(connection)
 
+    # -- user event streams ----------------------------------------------------------------------
+
+    def _on_register_stream(self, payload: tuple[UserStream, AsyncResult]) -> None:
+        stream, accepted = payload
+        if not self._take_connection_slot(stream):
+            accepted.set(False)
+            return
+        self._streams.add(stream)
+        accepted.set(True)
+
+    def _on_stream_rooms(self, payload: tuple[UserStream, dict[int, bool], AsyncResult]) -> None:
+        stream, rooms, followed = payload
+        self._forget_streams(self._streams.set_rooms(stream, rooms))
+        followed.set(list(stream.rooms or ()))
+
+    def _on_unregister_stream(self, stream: UserStream) -> None:
+        if self._streams.remove(stream):
+            self._free_connection_slot(stream)
+
+    def _on_room_removed(self, payload: tuple[int, int | None]) -> None:
+        room_id, user_id = payload
+        reason = "You left the room" if user_id is not None else "The room was deleted"
+        self._on_close_room((room_id, user_id, 1000, reason))
+        self._forget_streams(self._streams.room_removed(room_id, user_id))
+
+    def _forget_streams(self, streams: list[UserStream]) -> None:
+        """Streams the book closed (too slow, or a room it could not read)."""
+        for stream in streams:
+            self._on_unregister_stream(stream)
+
+    def _all_connections(self) -> Iterator["Connection"]:
+        """Every socket: in rooms, and the user streams."""
+        for room in self._rooms.values():
+            yield from list(room.connections)
+        yield from self._streams
+
     def _publish_presence(self, room_id: int, room: RoomState, event: EventDict) -> None:
         users = {c.user["id"]: {"id": c.user["id"], "username": c.user["username"]} for c in room.connections}
         if users:
@@ -386,25 +475,22 @@ class RoomHub:
 
     def _on_shut_down(self, payload: tuple[int, str]) -> None:
         code, reason = payload
-        for room in self._rooms.values():
-            for connection in list(room.connections):
-                connection.finish(code, reason)
+        for connection in self._all_connections():
+            connection.finish(code, reason)
 
     def _on_heartbeat(self, _: None) -> None:
         now = time.monotonic()
-        for room in self._rooms.values():
-            for connection in list(room.connections):
-                connection.heartbeat(now)
+        for connection in self._all_connections():
+            connection.heartbeat(now)
 
     def _end_expired(self) -> list["Connection"]:
         """Close the sockets whose token has expired; the others, still live."""
         now, alive = time.time(), []
-        for room in self._rooms.values():
-            for connection in list(room.connections):
-                if connection.token_expires_at <= now:
-                    self._end_session(connection, "token_expired", "The access token has expired; log in again.")
-                else:
-                    alive.append(connection)
+        for connection in self._all_connections():
+            if connection.token_expires_at <= now:
+                connection.end_session("token_expired", "The access token has expired; log in again.")
+            else:
+                alive.append(connection)
         return alive
 
     def _on_check_sessions(self, _: None) -> None:
@@ -412,7 +498,7 @@ class RoomHub:
         if sockets:
             gevent.spawn(self._find_ended, list(sockets))
 
-    def _find_ended(self, sockets: list[tuple[str, int, int]]) -> None:
+    def _find_ended(self, sockets: list[tuple[str, int, int | None]]) -> None:
         """Runs in its own greenlet, so that the hub never waits on the database."""
         try:
             ended, memberships_ended = self._find_ended_sockets(sockets)
@@ -426,10 +512,9 @@ class RoomHub:
 
     def _on_sessions_ended(self, payload: tuple[set[str], set[int]]) -> None:
         token_ids, user_ids = payload
-        for room in self._rooms.values():
-            for connection in list(room.connections):
-                if connection.token_id in token_ids or connection.user["id"] in user_ids:
-                    self._end_session(connection, "token_revoked", "The access token has been revoked; log in again.")
+        for connection in self._all_connections():
+            if connection.token_id in token_ids or connection.user["id"] in user_ids:
+                connection.end_session("token_revoked", "The access token has been revoked; log in again.")
 
     def _expire_at(self, expires_at: float) -> None:
         """Have the hub look for expired tokens at `expires_at`, unless it will sooner: one timer
@@ -446,11 +531,6 @@ class RoomHub:
         alive = self._end_expired()
         if alive:
             self._expire_at(min(connection.token_expires_at for connection in alive))
-
-    @staticmethod
-    def _end_session(connection: "Connection", code: str, message: str) -> None:
-        connection.send_event({"type": "error", "code": code, "message": message})
-        connection.finish(1008, message[:100])
 
     def _on_wait(self, payload: tuple[int, gevent.event.Event]) -> None:
         room_id, event = payload

@@ -39,7 +39,7 @@ class OriginNotAllowed(Forbidden):
     message = "WebSockets are accepted only from Parley's own pages."
 
 
-def _origin_allowed(config):
+def origin_allowed(config):
     origin = request.headers.get("Origin")
     # No Origin: not a browser, and the check protects browsers' cookies.
     return origin is None or origins.allowed(config, origin)
@@ -50,7 +50,7 @@ def authorise_upgrade():
     """Runs before flask-sock's handshake, so that a refused client gets a status it can act on
     (401, 403, 404) and costs no upgrade."""
     config = current_app.config["PARLEY"]
-    if not _origin_allowed(config):
+    if not origin_allowed(config):
         raise OriginNotAllowed()
     g.user, g.token_claims = authenticate(config, token_from_request(config))
     g.after_seq = int_arg("after", minimum=0, maximum=MAX_ID)
@@ -60,7 +60,7 @@ def authorise_upgrade():
 
 @sock.route("/joinRoom/<id:room_id>", bp=bp)
 def join_room(ws, room_id):
-    _release_http_read_buffer(request.environ)
+    release_http_read_buffer(request.environ)
     config = current_app.config["PARLEY"]
     hub, broker = current_app.extensions["parley_hub"], current_app.extensions["parley_broker"]
     connection = Connection(
@@ -97,14 +97,14 @@ def join_room(ws, room_id):
     except ConnectionClosed:
         pass  # the client closed, or went away: the end of every socket, not a failure
     except Exception as error:
-        _fail_after_upgrade(ws, room_id, error)
+        fail_after_upgrade(ws, f"socket of room {room_id}", error)
     finally:
         hub.unregister(connection)
         broker.unfollow(room_id)
         connection.stop()
 
 
-def _release_http_read_buffer(environ):
+def release_http_read_buffer(environ):
     """The HTTP server's read buffer for this connection (8 KiB, a fifth of an idle socket's memory)
     is not read again once the connection is a WebSocket: simple-websocket reads the socket itself.
     Closing it frees the buffer and leaves the socket open; the server then sees a closed input and
@@ -115,13 +115,13 @@ def _release_http_read_buffer(environ):
         buffered.close()
 
 
-def _fail_after_upgrade(ws, room_id, error):
+def fail_after_upgrade(ws, what, error):
     """Past the 101 no HTTP answer can go out (flask-sock would write one into the WebSocket's
     stream): the socket itself says what went wrong, in an error frame, and closes with 1011."""
     if isinstance(error, ApiError):
         code, message = error.code, error.message
     else:
-        log.exception("socket of room %s failed", room_id)
+        log.exception("%s failed", what)
         code, message = "internal_error", "Something went wrong."
     with contextlib.suppress(Exception):  # the client may be gone already
         ws.send(frames.encode({"type": "error", "code": code, "message": message}))

@@ -6,7 +6,7 @@ import psycopg2.errors
 
 from shared.db import PreparedStatement, notify
 from shared.errors import Conflict, UserNotFound
-from shared.storage import MEMBERSHIPS_ENDED_CHANNEL
+from shared.storage import MEMBERSHIPS_ENDED_CHANNEL, ROOMS_CHANGED_CHANNEL
 
 # getRooms counts a room's unread messages up to this; a client shows "999+" past it.
 UNREAD_CAP = 1000
@@ -35,6 +35,8 @@ def insert_room(cursor, name, private, owner_id):
 
 
 def rename_room(cursor, room_id, name):
+    """Rename the room, and tell its members' event streams once the transaction commits."""
+    notify(cursor, ROOMS_CHANGED_CHANNEL, {"room_id": room_id, "change": "updated"})
     try:
         cursor.execute(
             "UPDATE rooms SET name = %(name)s WHERE id = %(room_id)s "
@@ -63,19 +65,25 @@ def find_room_for(cursor, room_id, user_id):
     return cursor.fetchone()
 
 
+# A room `r` as getRooms lists it to the member `mine` (a room_members row, or NULLs for someone
+# not in it): its member count, and what they have read of it.
+_LISTED_ROOM_COLUMNS = f"""
+    {ROOM_COLUMNS},
+    (SELECT count(*) FROM room_members m WHERE m.room_id = r.id) AS members,
+    coalesce(mine.last_read_seq, 0) AS last_read_seq,
+    CASE WHEN mine.user_id IS NULL OR mine.last_read_seq >= r.last_seq THEN 0 ELSE
+        (SELECT count(*) FROM (
+             SELECT 1 FROM room_events e JOIN messages msg ON msg.id = e.message_id
+              WHERE e.room_id = r.id AND e.seq > mine.last_read_seq AND e.kind = 'message'
+                AND msg.user_id IS DISTINCT FROM mine.user_id AND msg.deleted_at IS NULL
+              LIMIT {UNREAD_CAP}) AS counted)
+    END AS unread
+"""
+
 LIST_ROOMS = PreparedStatement(
     "list_rooms",
     f"""
-    SELECT {ROOM_COLUMNS},
-           (SELECT count(*) FROM room_members m WHERE m.room_id = r.id) AS members,
-           coalesce(mine.last_read_seq, 0) AS last_read_seq,
-           CASE WHEN mine.user_id IS NULL OR mine.last_read_seq >= r.last_seq THEN 0 ELSE
-               (SELECT count(*) FROM (
-                    SELECT 1 FROM room_events e JOIN messages msg ON msg.id = e.message_id
-                     WHERE e.room_id = r.id AND e.seq > mine.last_read_seq AND e.kind = 'message'
-                       AND msg.user_id IS DISTINCT FROM %(user_id)s AND msg.deleted_at IS NULL
-                     LIMIT {UNREAD_CAP}) AS counted)
-           END AS unread,
+    SELECT {_LISTED_ROOM_COLUMNS},
            mine.user_id IS NOT NULL AS is_member
       FROM (SELECT room_id AS id FROM room_members WHERE user_id = %(user_id)s
             UNION ALL
@@ -97,6 +105,32 @@ def list_rooms_for(cursor, user_id, after_id, limit):
     which seq, and how many messages of others (not deleted) came after it, counted up to UNREAD_CAP
     (a room never read costs no more). Prepared: planning it took twice as long as running it."""
     LIST_ROOMS.execute(cursor, {"user_id": user_id, "after_id": after_id, "limit": limit})
+    return cursor.fetchall()
+
+
+def room_for_members(cursor, room_id, user_ids):
+    """The room as getRooms lists it to each of `user_ids` still in it, with their `user_id`."""
+    cursor.execute(
+        f"""
+        SELECT {_LISTED_ROOM_COLUMNS}, mine.user_id
+          FROM rooms r JOIN room_members mine ON mine.room_id = r.id
+         WHERE r.id = %(room_id)s AND mine.user_id = ANY(%(user_ids)s)
+        """,
+        {"room_id": room_id, "user_ids": user_ids},
+    )
+    return cursor.fetchall()
+
+
+def rooms_of_member(cursor, user_id):
+    """The rooms `user_id` belongs to, with `quiet` for a DM no one has written in yet."""
+    cursor.execute(
+        """
+        SELECT r.id, r.kind = 'dm' AND r.last_seq = 0 AS quiet
+          FROM room_members m JOIN rooms r ON r.id = m.room_id
+         WHERE m.user_id = %(user_id)s
+        """,
+        {"user_id": user_id},
+    )
     return cursor.fetchall()
 
 
@@ -225,7 +259,9 @@ def blocked_between(cursor, user_id, other_id):
     return cursor.fetchone()["exists"]
 
 
-def insert_member(cursor, room_id, user_id):
+def insert_member(cursor, room_id, user_id, quiet=False):
+    """Make `user_id` a member, and tell their event streams once the transaction commits (`quiet`:
+    a DM opened by the other, announced once someone writes in it). False if they were one already."""
     try:
         cursor.execute(
             "INSERT INTO room_members (room_id, user_id) VALUES (%(room_id)s, %(user_id)s) ON CONFLICT DO NOTHING",
@@ -233,6 +269,10 @@ def insert_member(cursor, room_id, user_id):
         )
     except psycopg2.errors.ForeignKeyViolation:
         raise UserNotFound() from None
+    if cursor.rowcount != 1:
+        return False
+    notify(cursor, ROOMS_CHANGED_CHANNEL, {"room_id": room_id, "user_id": user_id, "change": "added", "quiet": quiet})
+    return True
 
 
 def announce_membership_ended(cursor, room_id, user_id=None):
@@ -468,8 +508,8 @@ def find_sent_event(cursor, room_id, user_id, client_id):
 
 
 def ended_sockets(cursor, sockets):
-    """Of `sockets` ((jti, user_id, room_id) triples), the token ids revoked or whose user no longer
-    exists, and the (room_id, user_id) memberships that no longer exist."""
+    """Of `sockets` ((jti, user_id, room_id) triples; room_id None for a user stream), the token ids
+    revoked or whose user no longer exists, and the (room_id, user_id) memberships that no longer exist."""
     cursor.execute(
         """
         SELECT s.jti, s.user_id, s.room_id,
@@ -478,7 +518,8 @@ def ended_sockets(cursor, sockets):
           FROM unnest(%(jtis)s::text[], %(user_ids)s::bigint[], %(room_ids)s::bigint[]) AS s (jti, user_id, room_id)
          WHERE EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = s.jti)
             OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id)
-            OR NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = s.room_id AND m.user_id = s.user_id)
+            OR (s.room_id IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = s.room_id AND m.user_id = s.user_id))
         """,
         {
             "jtis": [jti for jti, _, _ in sockets],

@@ -100,6 +100,20 @@ def test_a_dm_with_typing_and_a_read_mark_works_through_nginx_across_replicas(st
     assert [m["content"] for m in bob.get("/ws/mentions").json()["mentions"]] == [f"hi @{bob.username}"]
 
 
+def test_a_dm_reaches_the_others_event_streams_through_nginx_across_replicas(stack):
+    ada, bob = (Person(stack["url"]).register().login() for _ in range(2))
+    streams = [bob.events() for _ in range(2)]  # nginx spreads them over both replicas
+    room = ada.post(f"/ws/dm/{bob.id}").json()["id"]
+    ada.post(f"/ws/rooms/{room}/messages", json={"content": "hello"})
+    for stream in streams:
+        added = stream.receive()
+        assert (added["type"], added["room"]["id"], added["room"]["unread"]) == ("room_added", room, 1)
+    sent = ada.post(f"/ws/rooms/{room}/messages", json={"content": f"@{bob.username} you there?"}).json()
+    for stream in streams:
+        activity = stream.receive()
+        assert (activity["type"], activity["seq"], activity["mention"]) == ("activity", sent["seq"], True)
+
+
 def test_the_long_poll_is_not_cut_by_nginx(stack):
     person = Person(stack["url"]).register().login()
     room = person.create_room()

@@ -174,6 +174,38 @@ def test_deleting_a_room_closes_its_sockets_on_every_process(base_url, ws_proces
     assert [socket.close_code(timeout=3) for socket in sockets] == [1000] * (PROCESSES + 1)
 
 
+def test_a_users_streams_on_every_process_hear_what_happens_through_the_others(base_url, ws_processes):
+    alice = person_on(base_url, ws_processes[0])
+    bob = person_on(base_url, ws_processes[1])
+    # One user's tabs, spread over the processes as nginx would.
+    streams = [same_person_on(alice, process).events() for process in ws_processes]
+    room = bob.create_room()
+    assert same_person_on(alice, ws_processes[2]).post(f"/ws/rooms/{room}/members").status_code == 200
+    for stream in streams:
+        assert stream.receive()["type"] == "room_added"
+
+    sent = bob.post(f"/ws/rooms/{room}/messages", json={"content": f"hi @{alice.username}"}).json()
+    for stream in streams:
+        activity = stream.receive()
+        assert (activity["type"], activity["room_id"], activity["seq"], activity["mention"]) == (
+            "activity",
+            room,
+            sent["seq"],
+            True,
+        )
+    socket = bob.connect(room)
+    socket.send(type="edit", id=sent["id"], content="hi all")
+    for stream in streams:
+        edited = stream.receive()
+        assert (edited["kind"], edited["from"]["id"]) == ("message_edited", bob.id)
+    assert bob.request("PATCH", f"/ws/rooms/{room}", json={"name": f"new-{room}"}).status_code == 200
+    for stream in streams:
+        assert stream.receive()["room"]["name"] == f"new-{room}"
+    assert bob.request("DELETE", f"/ws/rooms/{room}").status_code == 204
+    for stream in streams:
+        assert stream.receive() == {"type": "room_removed", "room_id": room}
+
+
 def test_presence_in_a_quiet_room_outlives_its_ttl_while_other_rooms_are_busy(base_url, ws_processes):
     """Each process rewrites its presence before the TTL (3 s here) on a deadline: changes that keep
     coming in other rooms must not hold back the refresh of the quiet ones."""

@@ -129,6 +129,29 @@ def test_a_flood_of_frames_is_rate_limited_per_user(server_with_default_limits):
     assert over_http.json()["error"]["code"] == "rate_limited"
 
 
+def test_an_event_stream_counts_as_one_of_the_users_sockets(server_with_default_limits):
+    person = Person(server_with_default_limits.url).register().login()
+    room = person.create_room()
+    in_room = [person.connect(room) for _ in range(2)]
+    streams = [person.events()]
+    url = person.base_url.replace("http://", "ws://") + "/ws/events"
+    extra = websocket.create_connection(url, header=[f"Authorization: Bearer {person.token}"], timeout=10)
+    assert json.loads(extra.recv())["code"] == "too_many_connections"
+    opcode, data = extra.recv_data()
+    assert opcode == websocket.ABNF.OPCODE_CLOSE and int.from_bytes(data[:2], "big") == 1008
+    streams[0].close()
+    # A stream closed makes room for another.
+    for _ in range(50):
+        try:
+            person.events().close()
+            break
+        except AssertionError:
+            continue
+    else:
+        pytest.fail("no stream could open after one closed")
+    assert len(in_room) == 2
+
+
 def test_sockets_per_user_are_limited(server_with_default_limits):
     person = Person(server_with_default_limits.url).register().login()
     room = person.create_room()

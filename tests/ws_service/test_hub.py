@@ -53,6 +53,13 @@ class RecordingConnection:
     def finish(self, code, reason):
         self.closed_with = code
 
+    def heartbeat(self, now):
+        pass
+
+    def end_session(self, code, message):
+        self.send_event({"type": "error", "code": code, "message": message})
+        self.finish(1008, message)
+
     def seqs(self):
         return [seq for seq, _ in self.frames if seq is not None]
 
@@ -100,7 +107,13 @@ def hub(stored, revoked, left):
             {(room_id, user_id) for _jti, user_id, room_id in sockets if (room_id, user_id) in left},
         )
 
-    running = RoomHub(fetch_events, max_connections_per_user=2, find_ended_sockets=find_ended_sockets)
+    def fetch_rooms(room_id, user_ids):
+        last_seq = len(stored.get(room_id, []))
+        return last_seq, {user_id: {"id": room_id, "name": f"room {room_id}", "unread": 0} for user_id in user_ids}
+
+    running = RoomHub(
+        fetch_events, max_connections_per_user=2, find_ended_sockets=find_ended_sockets, fetch_rooms=fetch_rooms
+    )
     running.start(InMemoryBroker(running), BackgroundLoops())
     return running
 
@@ -267,3 +280,90 @@ def test_a_socket_whose_membership_ended_unheard_is_closed_at_the_next_check(hub
     until(lambda: leaver.closed_with is not None)
     assert leaver.closed_with == 1000
     assert other_room.closed_with is None and stayer.closed_with is None
+
+
+class RecordingStream(RecordingConnection):
+    """A user event stream: in no room, following its user's."""
+
+    def __init__(self, user_id, **options):
+        super().__init__(None, user_id, **options)
+        self.rooms = None
+        self.changes_before_rooms = []
+        self.held = {}
+
+    def hold(self, room_id, held):
+        self.held.setdefault(room_id, []).append(held)
+        return len(self.held[room_id]) <= self.capacity
+
+    def end_session(self, code, message):
+        self.send_event({"type": "session_ended", "code": code})
+        self.finish(1008, message)
+
+    def received(self):
+        return [json.loads(text) for _, text in self.frames]
+
+
+def test_a_stream_follows_the_rooms_it_was_given_with_the_changes_heard_while_they_were_read(hub):
+    stream = RecordingStream(1)
+    assert hub.register_stream(stream).get(timeout=1)
+    # Heard after the stream registered, before its rooms (read from the database) reached the hub.
+    hub.room_removed(5, 1)
+    hub.room_added(7, 1, False)
+    assert sorted(hub.stream_rooms(stream, {5: False, 6: False}).get(timeout=1)) == [6, 7]
+    # The room list the client read may predate the leave: it hears of it.
+    until(lambda: [f["type"] for f in stream.received()] == ["room_removed", "room_added"])
+    assert stream.received()[0]["room_id"] == 5
+    assert stream.received()[1]["room"]["id"] == 7
+    for room_id in (5, 6, 7):
+        hub.broadcast(message(room_id, 1))
+    handled(hub)
+    assert [(f["type"], f.get("room_id")) for f in stream.received()[2:]] == [("activity", 6), ("activity", 7)]
+
+
+def test_a_quiet_dm_is_announced_by_its_first_message_from_the_other_instead_of_its_activity(hub, stored):
+    stream = RecordingStream(1)
+    assert hub.register_stream(stream).get(timeout=1)
+    hub.stream_rooms(stream, {}).get(timeout=1)
+    hub.room_added(9, 1, True)
+    until(lambda: stream.rooms.get(9) == "quiet")  # nobody had written in it
+    own, theirs, next_one = (
+        {**message(9, seq), "user": {"id": author, "username": f"user{author}"}}
+        for seq, author in ((1, 1), (2, 2), (3, 2))
+    )
+    hub.broadcast(own)  # their own message: still quiet
+    handled(hub)
+    assert stream.received() == []
+    stored[9] = [own, theirs]  # what the room_added reads: its unread count holds `theirs`
+    hub.broadcast(theirs)
+    until(lambda: len(stream.received()) == 1)
+    assert stream.received()[0]["type"] == "room_added"
+    hub.broadcast(next_one)
+    until(lambda: len(stream.received()) == 2)
+    assert (stream.received()[1]["type"], stream.received()[1]["seq"]) == ("activity", 3)
+
+
+def test_activity_while_a_room_added_is_read_follows_it_if_the_room_as_read_predates_it(hub, stored):
+    stream = RecordingStream(1)
+    assert hub.register_stream(stream).get(timeout=1)
+    hub.stream_rooms(stream, {}).get(timeout=1)
+    stored[4] = [message(4, 1)]  # the room as its room_added reads it
+    hub.room_added(4, 1, False)
+    for seq in (1, 2):  # the first is older than the read, the second newer
+        hub.broadcast(message(4, seq))
+    until(lambda: len(stream.received()) == 2)
+    assert [(f["type"], f.get("seq")) for f in stream.received()] == [("room_added", None), ("activity", 2)]
+
+
+def test_a_stream_too_slow_for_its_activity_is_closed_and_forgotten(hub):
+    stream = RecordingStream(1, capacity=2)
+    assert hub.register_stream(stream).get(timeout=1)
+    hub.stream_rooms(stream, {3: False}).get(timeout=1)
+    for seq in range(1, 4):
+        hub.broadcast(message(3, seq))
+    handled(hub)
+    assert stream.closed_with == 1013
+    hub.broadcast(message(3, 4))
+    handled(hub)
+    assert len(stream.frames) == 2
+    # Its place among the user's sockets is free again.
+    assert all(hub.register(RecordingConnection(3, 1)).get(timeout=1) for _ in range(2))

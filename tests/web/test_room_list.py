@@ -1,0 +1,84 @@
+"""The room list kept current by the user's event stream: badges, new rooms and DMs, renames and
+removals show up at once, with no reload and no polling."""
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import Person
+from tests.web.test_chat import log_in, messages
+
+pytestmark = pytest.mark.browser
+
+AT_ONCE_MS = 1000  # the list has no timer: what shows within a second came from the stream
+
+
+def room_row(page, name):
+    return page.locator("#room-list li").filter(has_text=name)
+
+
+def test_a_badge_and_the_title_count_messages_in_another_room_within_a_second(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    tag = uuid.uuid4().hex[:6]
+    open_room, other_room = (bob.create_room(name=f"{label} {tag}") for label in ("Open", "Other"))
+    for room_id in (open_room, other_room):
+        assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    page = page_at()
+    log_in(page, ada)
+    room_row(page, f"Open {tag}").get_by_role("button").click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+
+    bob.post(f"/ws/rooms/{other_room}/messages", json={"content": "over here"})
+    expect(room_row(page, f"Other {tag}").get_by_label("1 unread")).to_be_visible(timeout=AT_ONCE_MS)
+    expect(page).to_have_title("(1) Parley", timeout=AT_ONCE_MS)
+    bob.post(f"/ws/rooms/{open_room}/messages", json={"content": "and here"})
+    expect(messages(page).filter(has_text="and here")).to_be_visible()
+    expect(room_row(page, f"Open {tag}").locator(".badge")).to_have_count(0)  # being read
+    bob.post(f"/ws/rooms/{other_room}/messages", json={"content": "still here"})
+    expect(room_row(page, f"Other {tag}").get_by_label("2 unread")).to_be_visible(timeout=AT_ONCE_MS)
+    expect(page).to_have_title("(2) Parley")
+
+
+def test_rooms_added_renamed_and_removed_show_at_once(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    tag = uuid.uuid4().hex[:6]
+    page = page_at()
+    log_in(page, ada)
+    ada.login()
+
+    invited = bob.create_room(private=True, name=f"Invited {tag}")
+    assert bob.post(f"/ws/rooms/{invited}/members", json={"user_id": ada.id}).status_code == 200
+    expect(room_row(page, f"Invited {tag}")).to_be_visible(timeout=AT_ONCE_MS)
+    assert bob.request("PATCH", f"/ws/rooms/{invited}", json={"name": f"Renamed {tag}"}).status_code == 200
+    expect(room_row(page, f"Renamed {tag}")).to_be_visible(timeout=AT_ONCE_MS)
+    expect(room_row(page, f"Invited {tag}")).to_have_count(0)
+
+    # A DM shows up once its first message is written, unread.
+    dm = bob.post(f"/ws/dm/{ada.id}").json()["id"]
+    bob.post(f"/ws/rooms/{dm}/messages", json={"content": "psst"})
+    dm_row = room_row(page, f"{bob.username}")
+    expect(dm_row.get_by_label("1 unread")).to_be_visible(timeout=AT_ONCE_MS)
+    expect(dm_row).to_contain_text("direct message")
+
+    # The open room deleted by its owner: back to the list, which no longer has it.
+    room_row(page, f"Renamed {tag}").get_by_role("button").click()
+    expect(page.get_by_text("Connected")).to_be_visible()
+    assert bob.request("DELETE", f"/ws/rooms/{invited}").status_code == 204
+    expect(room_row(page, f"Renamed {tag}")).to_have_count(0)
+    expect(page.locator("#room")).to_be_hidden()
+    expect(page.get_by_text("You are no longer in that room.")).to_be_visible()
+
+
+def test_a_room_joined_in_another_tab_appears_in_this_one(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    name = f"Public {uuid.uuid4().hex[:6]}"
+    public = bob.create_room(name=name)
+    first, second = page_at(), page_at()
+    for page in (first, second):
+        log_in(page, ada)
+    ada.login()
+    assert ada.post(f"/ws/rooms/{public}/members").status_code == 200  # as a third tab would
+    for page in (first, second):
+        # Listed before as a public room to join: now with its two members.
+        expect(room_row(page, name)).to_contain_text("2 members", timeout=AT_ONCE_MS)
