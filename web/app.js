@@ -1,5 +1,6 @@
 // Parley's web client: account, rooms, and the conversation of the open room.
 import { api, newClientId, plainWords } from "./api.js";
+import { askForNotifications, notifyActivity, notifyNewDirectRoom, offerNotifications } from "./notifications.js";
 import { RoomConnection } from "./room.js";
 import { UserEvents } from "./user_events.js";
 
@@ -38,6 +39,7 @@ async function showSession() {
   $("#views").hidden = !me;
   showView(me ? "chat-app" : null);
   $("#logout").hidden = !me;
+  offerNotifications($("#notify"), Boolean(me));
   $("#who").textContent = me ? `Logged in as ${me.username}` : "";
   if (userEvents) userEvents.close();
   userEvents = null;
@@ -64,10 +66,12 @@ async function showSession() {
 function onUserEvent(frame) {
   if (frame.type === "activity") {
     const listed = roomList.get(frame.room_id);
+    if (listed) notifyActivity(frame, listed, me, openRoomById).catch(() => {});
     const beingRead = room && room.id === frame.room_id;
     if (!listed || beingRead || frame.kind !== "message" || frame.from.id === me.id) return;
     listed.unread = (listed.unread || 0) + 1;
   } else if (frame.type === "room_added" || frame.type === "room_updated") {
+    if (frame.type === "room_added") notifyNewDirectRoom(frame.room, me, openRoomById).catch(() => {});
     roomList.set(frame.room.id, frame.room);
     if (room && room.id === frame.room.id) {
       room.name = frame.room.name;
@@ -677,6 +681,15 @@ $("#account").addEventListener("submit", async (event) => {
     say(error.message);
   }
 });
+
+$("#notify").addEventListener("click", () => askForNotifications($("#notify")));
+
+function openRoomById(roomId) {
+  const listed = roomList.get(roomId);
+  if (!listed) return;
+  showView("chat-app");
+  openRoom(listed).catch((error) => say(error.message));
+}
 
 $("#logout").addEventListener("click", async () => {
   try {

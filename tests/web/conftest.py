@@ -46,9 +46,11 @@ def page_at(browser, base_url):
     """Opens the web client in a fresh browser context (one person each); closes them after."""
     contexts = []
 
-    def open_page(width=1280, height=800):
+    def open_page(width=1280, height=800, init_script=None):
         context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
         contexts.append(context)
+        if init_script:  # runs in every page of the context before its own scripts
+            context.add_init_script(init_script)
         page = context.new_page()
         page.goto("/")
         return page
