@@ -121,8 +121,12 @@ async function allRooms() {
   }
 }
 
+let listings = 0; // the latest getRooms read wins over one that answers after it
+
 async function showRooms() {
+  const listing = ++listings;
   const rooms = await allRooms();
+  if (listing !== listings) return rooms;
   roomList.clear();
   rooms.forEach((r) => roomList.set(r.id, r));
   renderRooms();
@@ -365,6 +369,7 @@ function startEditing(node) {
 }
 
 function showEvent(event, list = $("#messages")) {
+  const followingTheNewest = list.isConnected && atTheNewest(list);
   if (room && (room.firstSeq === null || event.seq < room.firstSeq)) room.firstSeq = event.seq;
   if (event.type === "message") {
     const pending = event.client_id && list.querySelector(`[data-client-id="${CSS.escape(event.client_id)}"]`);
@@ -386,8 +391,22 @@ function showEvent(event, list = $("#messages")) {
     list.querySelector(`[data-id="${event.id}"]`)?.remove();
   }
   arrangeDays(list);
-  if (list.isConnected) list.lastElementChild?.scrollIntoView({ block: "end" });
+  if (followingTheNewest) list.lastElementChild?.scrollIntoView({ block: "end" });
 }
+
+// Someone reading the newest messages is kept at them: when one arrives, and when what is around the
+// conversation changes its height (the people here, the typing line, a phone's keyboard). Someone who
+// scrolled back to read is left where they are.
+function atTheNewest(list, height = list.clientHeight) {
+  return list.scrollHeight - list.scrollTop - height < 24;
+}
+
+let historyHeight = 0; // as last laid out: a resize is judged by where the reader was before it
+new ResizeObserver(() => {
+  const list = $("#messages");
+  if (atTheNewest(list, historyHeight)) list.scrollTop = list.scrollHeight;
+  historyHeight = list.clientHeight;
+}).observe($("#messages"));
 
 // A separator at each new day, and a person's messages within a few minutes of each other grouped
 // under one name: worked out again over the whole list, which older pages are added to at the top.

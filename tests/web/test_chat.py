@@ -585,3 +585,34 @@ def test_the_mentions_view_lists_mentions_and_opens_their_room(page_at, base_url
     mentions.first.get_by_role("button", name=room_name).click()
     expect(page.locator("#room-name")).to_have_text(room_name)
     expect(page).to_have_url(re.compile(f"#/rooms/{room_id}$"))
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_a_long_conversation_scrolls_inside_the_window_with_the_composer_pinned(page_at, base_url, width, height):
+    ada = Person(base_url).register().login()
+    room_name = f"Long {uuid.uuid4().hex[:6]}"
+    room_id = ada.create_room(name=room_name)
+    for i in range(60):
+        ada.post(f"/ws/rooms/{room_id}/messages", json={"content": f"line {i}"})
+    page = page_at(width=width, height=height)
+    log_in(page, ada)
+    page.goto(f"/#/rooms/{room_id}")
+    expect(messages(page)).to_have_count(60)
+    expect(page.get_by_text("line 59")).to_be_in_viewport()
+    page_scroll = page.evaluate("document.scrollingElement.scrollHeight - innerHeight")
+    assert page_scroll <= 0, "the page itself scrolls: the composer would leave the window"
+    composer = page.get_by_role("button", name="Send", exact=True).bounding_box()
+    assert composer["y"] + composer["height"] <= height
+    history = page.get_by_role("list", name="History")
+    assert history.evaluate("list => list.scrollHeight > list.clientHeight")
+    history.evaluate("list => { list.scrollTop = 0; }")
+    expect(page.get_by_text("line 0", exact=True)).to_be_in_viewport()
+    expect(page.get_by_label("Message")).to_be_in_viewport()  # still there, scrolled back or not
+    ada.post(f"/ws/rooms/{room_id}/messages", json={"content": "line 60"})
+    expect(messages(page)).to_have_count(61)
+    expect(page.get_by_text("line 0", exact=True)).to_be_in_viewport()  # reading back: left in place
+    online = page.get_by_role("list", name="Online").bounding_box()
+    if width > 700:  # the people here in a panel beside the conversation
+        assert online["x"] > history.bounding_box()["x"] + history.bounding_box()["width"]
+    else:  # on a phone, a line under the room's name
+        assert online["y"] < history.bounding_box()["y"]
