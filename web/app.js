@@ -1,7 +1,9 @@
 // Parley's web client: account, rooms, and the conversation of the open room.
 import { api, newClientId, plainWords } from "./api.js";
 import { askForNotifications, notifyActivity, notifyNewDirectRoom, offerNotifications } from "./notifications.js";
+import { MentionCompletion } from "./mention_completion.js";
 import { RoomConnection } from "./room.js";
+import { RoomSwitcher } from "./room_switcher.js";
 import { UserEvents } from "./user_events.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -737,7 +739,25 @@ $("#new-room").addEventListener("submit", async (event) => {
 
 // Enter sends, Shift+Enter starts a new line (not while an input method is composing a word); Up,
 // in an empty composer, edits your last message.
+// The people a message may @-mention: those online in the room and those who wrote in what is shown.
+const mentionCompletion = new MentionCompletion($("#composer").content, $("#completions"), () =>
+  [...$("#online").children, ...$("#messages").querySelectorAll(".author")]
+    .map((node) => node.textContent)
+    .filter((name) => name !== me?.username && !name.startsWith("[")),
+);
+
+const roomSwitcher = new RoomSwitcher($("#switcher"), $("#switcher-input"), $("#switcher-list"),
+  () => [...roomList.values()], openRoomById);
+$("#go-to-room").addEventListener("click", () => roomSwitcher.show());
+document.addEventListener("keydown", (event) => {
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k" && me) {
+    event.preventDefault();
+    roomSwitcher.show();
+  }
+});
+
 $("#composer").content.addEventListener("keydown", (event) => {
+  if (mentionCompletion.handleKey(event)) return;
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     $("#composer").requestSubmit();
