@@ -453,10 +453,12 @@ function markFirstUnread(event, node) {
   node.before(divider);
 }
 
+// The event stream may say the room is gone before the answer comes: the room is read before.
 $("#leave").addEventListener("click", async () => {
+  const { id, name } = room;
   try {
-    await api("DELETE", `/ws/rooms/${room.id}/members/me`);
-    say(`You left ${room.name}.`);
+    await api("DELETE", `/ws/rooms/${id}/members/me`);
+    say(`You left ${name}.`);
     await backToRoomList();
   } catch (error) {
     say(error.message);
@@ -477,10 +479,11 @@ $("#rename").addEventListener("click", async () => {
 });
 
 $("#delete-room").addEventListener("click", async () => {
-  if (!confirm(`Delete ${room.name} for everyone, with all its messages?`)) return;
+  const { id, name } = room;
+  if (!confirm(`Delete ${name} for everyone, with all its messages?`)) return;
   try {
-    await api("DELETE", `/ws/rooms/${room.id}`);
-    say(`${room.name} is deleted.`);
+    await api("DELETE", `/ws/rooms/${id}`);
+    say(`${name} is deleted.`);
     await backToRoomList();
   } catch (error) {
     say(error.message);

@@ -1,6 +1,7 @@
 """Two people chatting in two browser contexts of Debian's Chromium."""
 
 import re
+import time
 import uuid
 
 import pytest
@@ -269,6 +270,14 @@ def test_leaving_a_room(page_at, base_url):
     room_name = f"Brief {uuid.uuid4().hex[:6]}"
     open_new_room(page, room_name)
     room_id = bob.room_named(room_name)
+
+    def answer_late(route):
+        # The leave is done, and the event stream says so, before the page hears the answer.
+        answer = route.fetch()
+        time.sleep(0.5)
+        route.fulfill(response=answer)
+
+    page.route("**/members/me", answer_late)
     page.get_by_role("button", name="Leave room", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text(f"You left {room_name}.")
     expect(page.get_by_role("region", name="Conversation")).to_be_hidden()
