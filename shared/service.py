@@ -41,6 +41,7 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     app.config["PARLEY"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.extensions["parley_health_checks"] = {"database": _database_answers}
+    app.extensions["parley_limits"] = {}  # GET /limits: each service adds what its clients need (limits())
     register_error_handlers(app)
     logs.init_app(app, service_name)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, config.max_body_bytes)
@@ -57,6 +58,11 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     for prefix in path_prefixes:
         app.register_blueprint(blueprint, url_prefix=prefix or None, name=f"service{prefix.replace('/', '_')}")
     return app
+
+
+def length_limit(bounds):
+    """A (min, max) length as GET /limits shows it."""
+    return {"min": bounds[0], "max": bounds[1]}
 
 
 class ChunkedBodyLimit:
@@ -142,6 +148,10 @@ def _service_blueprint(service_name, openapi):
                 checks[name] = "unavailable"
         healthy = all(state == "ok" for state in checks.values())
         return jsonify({"status": "ok" if healthy else "unavailable", "checks": checks}), (200 if healthy else 503)
+
+    @blueprint.get("/limits")
+    def limits():
+        return current_app.extensions["parley_limits"]
 
     @blueprint.get("/openapi.json")
     def openapi_document():

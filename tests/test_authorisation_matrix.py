@@ -151,7 +151,9 @@ ACCOUNT_ROUTES = [
     ("block", "POST", "/users/block?userId={target}", None, 200),
     ("unblock", "POST", "/users/unblock?userId={target}", None, 200),
 ]
-PUBLIC_ROUTES = ["/auth/", "/users/", "/ws/", "/auth/openapi.json", "/users/openapi.json", "/ws/openapi.json"]
+PUBLIC_ROUTES = [
+    *(f"/{service}/{path}" for service in ("auth", "users", "ws") for path in ("", "openapi.json", "limits"))
+]
 
 
 def filled(template, **values):

@@ -1,5 +1,6 @@
 // Parley's web client: account, rooms, and the conversation of the open room.
 import { api, newClientId, plainWords } from "./api.js";
+import { limitLength, readLimits, typingInterval } from "./limits.js";
 import { askForNotifications, notifyActivity, notifyNewDirectRoom, offerNotifications } from "./notifications.js";
 import { MentionCompletion } from "./mention_completion.js";
 import { RoomConnection } from "./room.js";
@@ -11,7 +12,8 @@ let me = null;
 let userEvents = null; // the user's own event stream, while logged in
 const roomList = new Map(); // id -> the room as getRooms lists it, kept current by the event stream
 let room = null; // { id, name, connection, firstSeq, readMark, dividerShown, readSent, typists, live }
-const TYPING_SHOWN_MS = 3000; // the server relays a typist at most every 2 s
+// A typist is shown this many of the server's typing intervals (it relays one at most so often).
+const TYPING_SHOWN_INTERVALS = 1.5;
 let typingSentAt = 0;
 
 const SAID_FOR_MS = 8000; // a status line clears itself: an old one would read as news
@@ -237,7 +239,8 @@ document.addEventListener("visibilitychange", scheduleRead);
 function showTypist(user) {
   if (!room) return;
   clearTimeout(room.typists.get(user.username));
-  room.typists.set(user.username, setTimeout(() => forgetTypist(user.username), TYPING_SHOWN_MS));
+  const shownMs = Math.max(1, typingInterval()) * 1000 * TYPING_SHOWN_INTERVALS;
+  room.typists.set(user.username, setTimeout(() => forgetTypist(user.username), shownMs));
   showTypists();
 }
 
@@ -351,6 +354,7 @@ function startEditing(node) {
   const input = element("input");
   input.value = content.textContent;
   input.setAttribute("aria-label", "New wording");
+  limitLength(input, "ws", "message_length");
   const save = element("button", "Save");
   const cancel = element("button", "Cancel");
   cancel.type = "button";
@@ -774,7 +778,7 @@ $("#composer").content.addEventListener("keydown", (event) => {
 });
 
 $("#composer").addEventListener("input", () => {
-  if (!room || Date.now() - typingSentAt < 2000) return; // the server relays one every 2 s at most
+  if (!room || Date.now() - typingSentAt < typingInterval() * 1000) return; // the server relays no more
   if (room.connection.send({ type: "typing" })) typingSentAt = Date.now();
 });
 
@@ -841,4 +845,5 @@ $("#composer").addEventListener("submit", (event) => {
   sendMessage(content, clientId, node);
 });
 
+readLimits();
 showSession();

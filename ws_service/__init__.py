@@ -6,7 +6,7 @@ Its paths begin with /ws/ on its own port, as behind the gateway, which keeps th
 import signal
 
 from shared.background import BackgroundLoops
-from shared.service import create_service_app
+from shared.service import create_service_app, length_limit
 from ws_service import actions
 from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.committer import MessageCommitter
@@ -14,7 +14,9 @@ from ws_service.database_events import close_sockets_on_database_events
 from ws_service.hub import HEARTBEAT_SECONDS, RoomHub
 from ws_service.limits import TokenBuckets
 from ws_service.reading import NeverStarted
+from ws_service.routes import CLIENT_ID_LENGTH, CONTENT_LENGTH, ROOM_NAME_LENGTH
 from ws_service.routes import bp as rooms_bp
+from ws_service.sockets import TYPING_INTERVAL_SECONDS
 from ws_service.sockets import bp as sockets_bp
 from ws_service.user_events import bp as user_events_bp
 
@@ -68,6 +70,15 @@ def create_app(config=None):
     app.extensions["parley_fetch_events"] = fetch_events
     app.extensions["parley_committer"] = committer = MessageCommitter(store_batch, publish_stored)
     app.extensions["parley_rate_limits"] = TokenBuckets(config.message_rate_per_second, config.message_burst)
+    app.extensions["parley_limits"].update(
+        room_name_length=length_limit(ROOM_NAME_LENGTH),
+        message_length=length_limit(CONTENT_LENGTH),
+        client_id_length=length_limit(CLIENT_ID_LENGTH),
+        typing_interval_seconds=TYPING_INTERVAL_SECONDS,
+        messages_per_second=config.message_rate_per_second,
+        message_burst=config.message_burst,
+        max_frame_bytes=config.ws_max_frame_bytes,
+    )
     app.register_blueprint(rooms_bp)
     app.register_blueprint(sockets_bp)
     app.register_blueprint(user_events_bp)
