@@ -625,3 +625,43 @@ def test_a_long_conversation_scrolls_inside_the_window_with_the_composer_pinned(
         assert online["x"] > history.bounding_box()["x"] + history.bounding_box()["width"]
     else:  # on a phone, a line under the room's name
         assert online["y"] < history.bounding_box()["y"]
+
+
+def test_a_small_markdown_shows_as_formatting_and_edits_start_from_what_was_written(page_at, base_url):
+    ada = Person(base_url).register().login()
+    room_id = ada.create_room(name=f"Markdown {uuid.uuid4().hex[:6]}")
+    written = (
+        "**bold with https://example.com/x_y** and *italics*, _also_, `code *as is*` but not snake_case_name\n"
+        "> quoted **too**\n"
+        "> <b>still text</b>\n"
+        "```\n"
+        "def f(x):\n"
+        "    return x * 2  # **not bold**\n"
+        "```\n"
+        "2*3*4 stays as it is"
+    )
+    ada.post(f"/ws/rooms/{room_id}/messages", json={"content": written})
+    page = page_at()
+    log_in(page, ada)
+    page.goto(f"/#/rooms/{room_id}")
+    content = messages(page).first.locator(".content")
+    expect(content.locator("strong").first).to_have_text("bold with https://example.com/x_y")
+    expect(content.locator("strong").first.get_by_role("link")).to_have_attribute("href", "https://example.com/x_y")
+    expect(content.locator("em")).to_have_text(["italics", "also"])
+    expect(content.locator(":scope > code")).to_have_text("code *as is*")
+    expect(content.locator("blockquote")).to_have_text("quoted too\n<b>still text</b>")
+    expect(content.locator("blockquote strong")).to_have_text("too")
+    expect(content.locator("pre code")).to_have_text("def f(x):\n    return x * 2  # **not bold**")
+    expect(content).to_contain_text("not snake_case_name")
+    expect(content).to_contain_text("2*3*4 stays as it is")
+    assert content.locator("b, img, script").count() == 0
+    messages(page).first.get_by_role("button", name=re.compile("^Edit")).click()
+    wording = page.get_by_label("New wording")
+    expect(wording).to_have_value(written)  # its lines and markdown, not the text shown
+    wording.press("End")
+    wording.press("Shift+Enter")
+    wording.press_sequentially("**edited**")
+    wording.press("Enter")
+    expect(content.locator("strong").last).to_have_text("edited")
+    stored = ada.get(f"/ws/rooms/{room_id}/messages").json()["events"][-1]
+    assert stored["content"] == written + "\n**edited**"

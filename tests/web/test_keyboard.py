@@ -56,6 +56,7 @@ def test_ctrl_k_goes_to_a_room_by_part_of_its_name(page_at, base_url):
     beta = ada.create_room(name=f"Beta {tag}")
     page = page_at()
     log_in(page, ada)
+    expect(page.get_by_role("button", name=f"Beta {tag}")).to_be_visible()  # the list is read
     page.keyboard.press("Control+k")
     dialog = page.get_by_role("dialog", name="Go to a room")
     expect(dialog).to_be_visible()

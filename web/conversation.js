@@ -1,0 +1,399 @@
+// The open room: its history and live messages, who is here and typing, the composer with its
+// pending and failed sends, and the owner's and members' actions. One room at a time; its address is
+// #/rooms/ID, kept on reload, with back and forward.
+import { api, newClientId, plainWords } from "./api.js";
+import { limitLength, typingInterval } from "./limits.js";
+import { MentionCompletion } from "./mention_completion.js";
+import { actionButton, arrangeDays, messageNode, nameActions, showEdited } from "./message_view.js";
+import { $, element, endSession, say, session, showView } from "./page.js";
+import { RoomConnection } from "./room.js";
+import { allRooms, renderRooms, rooms, showRooms, whenChosen } from "./room_list.js";
+
+// { id, name, connection, firstSeq, readMark, dividerShown, readSent, readTimer, typists, live }
+let room = null;
+
+// A typist is shown this many of the server's typing intervals (it relays one at most so often).
+const TYPING_SHOWN_INTERVALS = 1.5;
+let typingSentAt = 0;
+
+export function leaveRoomView() {
+  for (const clientId of [...unsent.keys()]) forgetUnsent(clientId);
+  if (room) room.connection.close();
+  room = null;
+  session.openRoomId = null;
+  $("#room").hidden = true;
+  $("#chat-app").classList.remove("in-room");
+}
+
+let openings = 0; // the latest openRoom() call wins: a click while the address opens a room, say
+
+export async function openRoom(summary) {
+  const opening = ++openings;
+  leaveRoomView();
+  const joined = await api("POST", `/ws/rooms/${summary.id}/members`);
+  if (opening !== openings) return;
+  $("#room").hidden = false;
+  $("#chat-app").classList.add("in-room"); // on a phone, the conversation alone
+  $("#room-name").textContent = summary.name;
+  $("#messages").replaceChildren();
+  const owner = joined.owner_id === session.me.id;
+  $("#invite").hidden = !(joined.private && owner);
+  $("#rename").hidden = !owner || joined.kind === "dm";
+  $("#delete-room").hidden = !owner || joined.kind === "dm";
+  const connection = new RoomConnection(summary.id, {
+    onEvent: (event) => { showEvent(event); scheduleRead(); },
+    onPresence: (clients) => {
+      $("#online").replaceChildren(...clients.map((user) => element("li", user.username)));
+      const listed = rooms.get(summary.id);
+      if (listed && listed.online !== clients.length) {
+        listed.online = clients.length;
+        renderRooms();
+      }
+    },
+    onState: (text) => {
+      $("#connection").textContent = text;
+      if (text === "Connected") scheduleRead();
+    },
+    onTyping: showTypist,
+    onError: (frame) => {
+      if (unsent.has(frame.ref)) markUnsent(frame.ref, plainWords(frame.code, frame.message));
+      else say(plainWords(frame.code, frame.message));
+    },
+    onSessionEnded: endSession,
+  });
+  room = { id: summary.id, name: summary.name, connection, firstSeq: null, readMark: summary.last_read_seq || 0,
+    dividerShown: false, readSent: summary.last_read_seq || 0, typists: new Map(), live: false };
+  session.openRoomId = summary.id;
+  $("#typing").textContent = "";
+  await connection.open();
+  if (opening !== openings) return;
+  room.live = true; // from now on messages arrive in front of the person
+  if (location.hash !== `#/rooms/${summary.id}`) history.pushState(null, "", `#/rooms/${summary.id}`);
+  const listed = rooms.get(summary.id);
+  if (listed) listed.unread = 0; // its badge goes: it is being read
+  renderRooms();
+  $("#older").hidden = !room.firstSeq || room.firstSeq <= 1;
+}
+
+whenChosen(openRoom);
+
+export function openRoomById(roomId) {
+  const listed = rooms.get(roomId);
+  if (!listed) return;
+  showView("chat-app");
+  openRoom(listed).catch((error) => say(error.message));
+}
+
+// Out of the open room, to the list of rooms: an address with no room, for back and forward.
+export async function backToRoomList() {
+  leaveRoomView();
+  history.pushState(null, "", location.pathname);
+  await showRooms();
+}
+
+// Each room has its address, #/rooms/ID: kept on reload, and back and forward move between rooms.
+const ROOM_ADDRESS = /^#\/rooms\/(\d+)$/;
+
+export async function followLocation(listed) {
+  const wanted = Number(ROOM_ADDRESS.exec(location.hash)?.[1]);
+  if (!wanted) {
+    if (room) leaveRoomView();
+    return;
+  }
+  if (room && room.id === wanted) return;
+  const summary = listed.find((r) => r.id === wanted);
+  if (summary) await openRoom(summary);
+  else say("That room is not one you can open.");
+}
+
+window.addEventListener("popstate", () => {
+  if (session.me) allRooms().then(followLocation).catch((error) => say(error.message));
+});
+
+// What the event stream says of the open room: renamed, or no longer yours.
+export function roomRenamed(summary) {
+  if (!room || room.id !== summary.id) return;
+  room.name = summary.name;
+  $("#room-name").textContent = summary.name;
+}
+
+export function roomRemoved(roomId) {
+  if (!room || room.id !== roomId) return;
+  backToRoomList().catch(() => {});
+  say("You are no longer in that room.");
+}
+
+// Tells the server what has been seen (a read frame), a moment after it was shown.
+function scheduleRead() {
+  if (!room) return;
+  clearTimeout(room.readTimer);
+  room.readTimer = setTimeout(() => {
+    const seq = room?.connection.lastSeq;
+    if (!room || document.hidden || !(seq > room.readSent)) return;
+    if (room.connection.send({ type: "read", seq })) room.readSent = seq;
+  }, 500);
+}
+
+document.addEventListener("visibilitychange", scheduleRead);
+
+function showTypist(user) {
+  if (!room) return;
+  clearTimeout(room.typists.get(user.username));
+  const shownMs = Math.max(1, typingInterval()) * 1000 * TYPING_SHOWN_INTERVALS;
+  room.typists.set(user.username, setTimeout(() => forgetTypist(user.username), shownMs));
+  showTypists();
+}
+
+function forgetTypist(username) {
+  if (!room) return;
+  clearTimeout(room.typists.get(username));
+  room.typists.delete(username);
+  showTypists();
+}
+
+function showTypists() {
+  const names = [...room.typists.keys()];
+  $("#typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+}
+
+// One's own messages: Edit in place, Delete after asking.
+const ownMessageTools = {
+  edit: startEditing,
+  remove: (node) => {
+    if (confirm("Delete this message? Everyone in the room stops seeing it.")) {
+      room.connection.send({ type: "delete", id: Number(node.dataset.id) });
+    }
+  },
+};
+
+// Editing keeps what was written, lines and markdown and all: Enter saves, Shift+Enter starts a new
+// line, Escape cancels, as in the composer.
+function startEditing(node) {
+  const open = node.querySelector("form.edit");
+  if (open) {
+    open.querySelector("textarea").focus(); // already editing this one
+    return;
+  }
+  const content = node.querySelector(".content");
+  const form = element("form", undefined, "edit");
+  const input = element("textarea");
+  input.rows = Math.min(8, node.dataset.text.split("\n").length);
+  input.value = node.dataset.text;
+  input.setAttribute("aria-label", "New wording");
+  limitLength(input, "ws", "message_length");
+  const save = element("button", "Save");
+  const cancel = element("button", "Cancel");
+  cancel.type = "button";
+  const stopEditing = () => form.replaceWith(content);
+  cancel.addEventListener("click", stopEditing);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") stopEditing();
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.append(input, save, cancel);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (text) room.connection.send({ type: "edit", id: Number(node.dataset.id), content: text });
+    stopEditing();
+  });
+  content.replaceWith(form);
+  input.focus();
+}
+
+function showEvent(event, list = $("#messages")) {
+  const followingTheNewest = list.isConnected && atTheNewest(list);
+  if (room && (room.firstSeq === null || event.seq < room.firstSeq)) room.firstSeq = event.seq;
+  if (event.type === "message") {
+    const pending = event.client_id && list.querySelector(`[data-client-id="${CSS.escape(event.client_id)}"]`);
+    if (event.client_id) forgetUnsent(event.client_id);
+    const node = messageNode(event, ownMessageTools);
+    if (pending) pending.replaceWith(node); // our own message, confirmed: shown once
+    else list.append(node);
+    if (room && list.id === "messages") markFirstUnread(event, node);
+    if (room) forgetTypist(event.user.username);
+  } else if (event.type === "message_edited") {
+    const message = list.querySelector(`[data-id="${event.id}"]`);
+    if (message?.querySelector(".content")) showEdited(message, event.content); // else being edited here
+  } else if (event.type === "message_deleted") {
+    list.querySelector(`[data-id="${event.id}"]`)?.remove();
+  }
+  arrangeDays(list);
+  if (followingTheNewest) list.lastElementChild?.scrollIntoView({ block: "end" });
+}
+
+// Someone reading the newest messages is kept at them: when one arrives, and when what is around the
+// conversation changes its height (the people here, the typing line, a phone's keyboard). Someone who
+// scrolled back to read is left where they are.
+function atTheNewest(list, height = list.clientHeight) {
+  return list.scrollHeight - list.scrollTop - height < 24;
+}
+
+let historyHeight = 0; // as last laid out: a resize is judged by where the reader was before it
+new ResizeObserver(() => {
+  const list = $("#messages");
+  if (atTheNewest(list, historyHeight)) list.scrollTop = list.scrollHeight;
+  historyHeight = list.clientHeight;
+}).observe($("#messages"));
+
+// A divider above the first message of someone else that was not read when the room was opened.
+function markFirstUnread(event, node) {
+  if (room.dividerShown || event.seq <= room.readMark || event.user.id === session.me.id) return;
+  if (room.live && !document.hidden) return; // watched as it arrived: not news
+  room.dividerShown = true;
+  const divider = element("li", "New messages", "divider");
+  divider.setAttribute("role", "separator");
+  node.before(divider);
+}
+
+// The event stream may say the room is gone before the answer comes: the room is read before.
+$("#leave").addEventListener("click", async () => {
+  const { id, name } = room;
+  try {
+    await api("DELETE", `/ws/rooms/${id}/members/me`);
+    say(`You left ${name}.`);
+    await backToRoomList();
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+$("#rename").addEventListener("click", async () => {
+  const { id, name } = room;
+  const wanted = prompt("The room's new name", name)?.trim();
+  if (!wanted || wanted === name) return;
+  try {
+    roomRenamed(await api("PATCH", `/ws/rooms/${id}`, { name: wanted }));
+    await showRooms();
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+$("#delete-room").addEventListener("click", async () => {
+  const { id, name } = room;
+  if (!confirm(`Delete ${name} for everyone, with all its messages?`)) return;
+  try {
+    await api("DELETE", `/ws/rooms/${id}`);
+    say(`${name} is deleted.`);
+    await backToRoomList();
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+// On a phone, where the conversation takes the whole screen.
+$("#back").addEventListener("click", () => backToRoomList().catch((error) => say(error.message)));
+
+$("#older").addEventListener("click", async () => {
+  const { events } = await api("GET", `/ws/rooms/${room.id}/messages?before=${room.firstSeq}&limit=100`);
+  const older = document.createElement("ol"); // built apart, in seq order, then put on top
+  events.forEach((event) => showEvent(event, older));
+  const list = $("#messages");
+  const fromBottom = list.scrollHeight - list.scrollTop; // what was in view stays in view
+  list.prepend(...older.children);
+  arrangeDays(list);
+  list.scrollTop = list.scrollHeight - fromBottom;
+  $("#older").hidden = events.length === 0 || room.firstSeq <= 1;
+});
+
+$("#invite").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  try {
+    const person = await api("GET", `/users/by-username/${encodeURIComponent(form.username.value.trim())}`);
+    await api("POST", `/ws/rooms/${room.id}/members`, { user_id: person.id });
+    say(`${person.username} can now join ${room.name}.`);
+    form.reset();
+  } catch (error) {
+    say(error.code === "user_not_found" ? "There is no one by that name." : error.message);
+  }
+});
+
+// The people a message may @-mention: those online in the room and those who wrote in what is shown.
+const mentionCompletion = new MentionCompletion($("#composer").content, $("#completions"), () =>
+  [...$("#online").children, ...$("#messages").querySelectorAll(".author")]
+    .map((node) => node.textContent)
+    .filter((name) => name !== session.me?.username && !name.startsWith("[")),
+);
+
+// Enter sends, Shift+Enter starts a new line (not while an input method is composing a word); Up,
+// in an empty composer, edits your last message. While people to mention are offered, the keys are theirs.
+$("#composer").content.addEventListener("keydown", (event) => {
+  if (mentionCompletion.handleKey(event)) return;
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("#composer").requestSubmit();
+  } else if (event.key === "ArrowUp" && !event.currentTarget.value) {
+    const mine = [...$("#messages").querySelectorAll("li.message")].filter((node) => node.querySelector(".tools"));
+    if (mine.length) {
+      event.preventDefault();
+      startEditing(mine[mine.length - 1]);
+    }
+  }
+});
+
+$("#composer").addEventListener("input", () => {
+  if (!room || Date.now() - typingSentAt < typingInterval() * 1000) return; // the server relays no more
+  if (room.connection.send({ type: "typing" })) typingSentAt = Date.now();
+});
+
+// Messages sent and not yet confirmed (their stored event not back): client_id -> { node, content, timer }.
+// One the server refuses, or does not answer in time, says so on itself, with Retry and Discard.
+const SEND_ANSWER_MS = 10000;
+const unsent = new Map();
+
+function sendMessage(content, clientId, node) {
+  const entry = { node, content, timer: null };
+  unsent.set(clientId, entry);
+  node.classList.remove("failed");
+  node.classList.add("pending");
+  node.querySelector(".unsent")?.remove();
+  if (!room.connection.send({ type: "send", content, client_id: clientId })) {
+    markUnsent(clientId, "Not connected.");
+    return;
+  }
+  entry.timer = setTimeout(() => markUnsent(clientId, "No answer from the server."), SEND_ANSWER_MS);
+}
+
+function markUnsent(clientId, reason) {
+  const entry = unsent.get(clientId);
+  if (!entry) return;
+  clearTimeout(entry.timer);
+  const { node, content } = entry;
+  node.classList.remove("pending");
+  node.classList.add("failed");
+  node.querySelector(".unsent")?.remove();
+  // The same client_id: if the first try was stored after all, the server answers with it, once.
+  const retry = actionButton("Retry", () => sendMessage(content, clientId, node));
+  const discard = actionButton("Discard", () => {
+    forgetUnsent(clientId);
+    node.remove();
+  });
+  const box = element("span", undefined, "unsent");
+  box.append(element("span", `Not sent: ${reason}`), retry, discard);
+  node.append(box);
+  nameActions(node);
+}
+
+function forgetUnsent(clientId) {
+  clearTimeout(unsent.get(clientId)?.timer);
+  unsent.delete(clientId);
+}
+
+$("#composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = event.currentTarget.content;
+  const content = input.value.trim();
+  if (!room || !content) return;
+  const clientId = newClientId();
+  const node = messageNode({ id: "", user: session.me, content });
+  node.dataset.clientId = clientId;
+  $("#messages").append(node);
+  node.scrollIntoView({ block: "end" });
+  input.value = "";
+  sendMessage(content, clientId, node);
+});
