@@ -8,8 +8,8 @@ import { readLimits } from "./limits.js";
 import "./mentions_view.js";
 import { askForNotifications, notifyActivity, notifyNewDirectRoom, offerNotifications } from "./notifications.js";
 import { $, say, session, showView, whenSessionEnds } from "./page.js";
-import "./people_view.js";
-import { forgetRooms, renderRooms, rooms, showRooms } from "./room_list.js";
+import { profileAddressed, showProfile } from "./people_view.js";
+import { allRooms, changeRoom, forgetRooms, mentioned, renderRooms, rooms, showRooms } from "./room_list.js";
 import { RoomSwitcher } from "./room_switcher.js";
 import { UserEvents } from "./user_events.js";
 
@@ -39,12 +39,28 @@ async function showSession() {
       onSessionEnded: endedElsewhere,
     });
     userEvents.connect();
-    await followLocation(await showRooms());
+    await followAddress(await showRooms());
   } else {
     leaveRoomView();
     forgetRooms();
   }
 }
+
+// The address says what to show: a room (#/rooms/ID), a profile (#/people/ID), or the room list.
+async function followAddress(listed) {
+  const person = profileAddressed();
+  if (person === null) {
+    await followLocation(listed);
+    return;
+  }
+  leaveRoomView();
+  showView("people-app");
+  await showProfile(person);
+}
+
+window.addEventListener("popstate", () => {
+  if (session.me) allRooms().then(followAddress).catch((error) => say(error.message));
+});
 
 async function endedElsewhere(frame) {
   await showSession();
@@ -62,12 +78,13 @@ function onUserEvent(frame) {
     const beingRead = session.openRoomId === frame.room_id;
     if (!listed || beingRead || frame.kind !== "message" || frame.from.id === me.id) return;
     listed.unread = (listed.unread || 0) + 1;
+    if (frame.mention) mentioned.add(frame.room_id);
   } else if (frame.type === "room_added" || frame.type === "room_updated") {
     if (frame.type === "room_added") notifyNewDirectRoom(frame.room, me, openRoomById).catch(() => {});
-    rooms.set(frame.room.id, frame.room);
+    changeRoom(frame);
     roomRenamed(frame.room);
   } else if (frame.type === "room_removed") {
-    rooms.delete(frame.room_id);
+    changeRoom(frame);
     roomRemoved(frame.room_id);
     showRooms().catch(() => {}); // a public room you left is still there to join
   } else {
@@ -77,7 +94,11 @@ function onUserEvent(frame) {
 }
 
 for (const button of document.querySelectorAll("#views button")) {
-  button.addEventListener("click", () => showView(button.dataset.view));
+  button.addEventListener("click", () => {
+    // Away from a profile: its address goes with it, so that a reload shows this view.
+    if (profileAddressed() !== null) history.pushState(null, "", location.pathname);
+    showView(button.dataset.view);
+  });
 }
 
 $("#account").addEventListener("submit", async (event) => {

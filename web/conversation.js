@@ -7,9 +7,9 @@ import { MentionCompletion } from "./mention_completion.js";
 import { actionButton, arrangeDays, messageNode, nameActions, showEdited } from "./message_view.js";
 import { $, element, endSession, say, session, showView } from "./page.js";
 import { RoomConnection } from "./room.js";
-import { allRooms, renderRooms, rooms, showRooms, whenChosen } from "./room_list.js";
+import { mentioned, renderRooms, rooms, showRooms, whenChosen } from "./room_list.js";
 
-// { id, name, connection, firstSeq, readMark, dividerShown, readSent, readTimer, typists, live }
+// { id, name, connection, firstSeq, readMark, dividerShown, readSent, readTimer, typists, live, owned }
 let room = null;
 
 // A typist is shown this many of the server's typing intervals (it relays one at most so often).
@@ -62,7 +62,7 @@ export async function openRoom(summary) {
     onSessionEnded: endSession,
   });
   room = { id: summary.id, name: summary.name, connection, firstSeq: null, readMark: summary.last_read_seq || 0,
-    dividerShown: false, readSent: summary.last_read_seq || 0, typists: new Map(), live: false };
+    dividerShown: false, readSent: summary.last_read_seq || 0, typists: new Map(), live: false, owned: owner };
   session.openRoomId = summary.id;
   $("#typing").textContent = "";
   await connection.open();
@@ -70,7 +70,8 @@ export async function openRoom(summary) {
   room.live = true; // from now on messages arrive in front of the person
   if (location.hash !== `#/rooms/${summary.id}`) history.pushState(null, "", `#/rooms/${summary.id}`);
   const listed = rooms.get(summary.id);
-  if (listed) listed.unread = 0; // its badge goes: it is being read
+  if (listed) listed.unread = 0; // its badges go: it is being read
+  mentioned.delete(summary.id);
   renderRooms();
   $("#older").hidden = !room.firstSeq || room.firstSeq <= 1;
 }
@@ -105,10 +106,6 @@ export async function followLocation(listed) {
   if (summary) await openRoom(summary);
   else say("That room is not one you can open.");
 }
-
-window.addEventListener("popstate", () => {
-  if (session.me) allRooms().then(followLocation).catch((error) => say(error.message));
-});
 
 // What the event stream says of the open room: renamed, or no longer yours.
 export function roomRenamed(summary) {
@@ -156,13 +153,17 @@ function showTypists() {
   $("#typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
 }
 
-// One's own messages: Edit in place, Delete after asking.
-const ownMessageTools = {
+// One's own messages: Edit in place, Delete after asking; the room's owner may delete anyone's.
+const messageTools = {
   edit: startEditing,
   remove: (node) => {
-    if (confirm("Delete this message? Everyone in the room stops seeing it.")) {
+    const whose = node.dataset.userId === String(session.me.id) ? "this message" : `${node.querySelector(".author").textContent}'s message`;
+    if (confirm(`Delete ${whose}? Everyone in the room stops seeing it.`)) {
       room.connection.send({ type: "delete", id: Number(node.dataset.id) });
     }
+  },
+  get moderating() {
+    return Boolean(room?.owned);
   },
 };
 
@@ -210,7 +211,7 @@ function showEvent(event, list = $("#messages")) {
   if (event.type === "message") {
     const pending = event.client_id && list.querySelector(`[data-client-id="${CSS.escape(event.client_id)}"]`);
     if (event.client_id) forgetUnsent(event.client_id);
-    const node = messageNode(event, ownMessageTools);
+    const node = messageNode(event, messageTools);
     if (pending) pending.replaceWith(node); // our own message, confirmed: shown once
     else list.append(node);
     if (room && list.id === "messages") markFirstUnread(event, node);
@@ -328,7 +329,8 @@ $("#composer").content.addEventListener("keydown", (event) => {
     event.preventDefault();
     $("#composer").requestSubmit();
   } else if (event.key === "ArrowUp" && !event.currentTarget.value) {
-    const mine = [...$("#messages").querySelectorAll("li.message")].filter((node) => node.querySelector(".tools"));
+    const mine = [...$("#messages").querySelectorAll("li.message")]
+      .filter((node) => node.querySelector('[data-action="Edit"]'));
     if (mine.length) {
       event.preventDefault();
       startEditing(mine[mine.length - 1]);

@@ -108,7 +108,8 @@ export function timeNode(createdAt) {
   return node;
 }
 
-// tools: { edit(node), remove(node) } for one's own stored messages.
+// tools: { edit(node), remove(node), moderating }: one's own stored messages get Edit and Delete; with
+// `moderating` (the room's owner), everyone else's get Delete.
 export function messageNode(event, tools) {
   const node = element("li", undefined, "message");
   if (mentionsMe(event.content)) node.classList.add("mention");
@@ -121,9 +122,11 @@ export function messageNode(event, tools) {
   const head = element("span", undefined, "head");
   head.append(element("span", event.user.username, "author"), timeNode(node.dataset.createdAt));
   node.append(avatar(event.user), head, content);
-  if (session.me && event.user.id === session.me.id && event.id) {
+  const own = session.me && event.user.id === session.me.id;
+  if (event.id && tools && (own || tools.moderating)) {
     const buttons = element("span", undefined, "tools");
-    buttons.append(actionButton("Edit", () => tools.edit(node)), actionButton("Delete", () => tools.remove(node)));
+    if (own) buttons.append(actionButton("Edit", () => tools.edit(node)));
+    buttons.append(actionButton("Delete", () => tools.remove(node)));
     node.append(buttons);
   }
   nameActions(node);

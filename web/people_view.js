@@ -31,7 +31,15 @@ async function doIFollow(userId) {
   }
 }
 
-async function showProfile(userId) {
+// Each profile has its address, #/people/ID, as each room has its own.
+const PROFILE_ADDRESS = /^#\/people\/(\d+)$/;
+
+export function profileAddressed() {
+  return Number(PROFILE_ADDRESS.exec(location.hash)?.[1]) || null;
+}
+
+export async function showProfile(userId) {
+  if (location.hash !== `#/people/${userId}`) history.pushState(null, "", `#/people/${userId}`);
   const [profile, { posts }] = await Promise.all([
     api("GET", `/users/${userId}`), api("GET", `/users/${userId}/posts?limit=20`)]);
   const following = await doIFollow(userId);

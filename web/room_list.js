@@ -5,6 +5,9 @@ import { api } from "./api.js";
 import { $, element, say, session } from "./page.js";
 
 export const rooms = new Map(); // id -> the room as getRooms lists it
+// Rooms where someone mentioned you after what you read there: from the newest mentions when the list
+// is read, then from the event stream's activity.
+export const mentioned = new Set();
 
 let choose = async () => {}; // what a click on a room does (the conversation's openRoom)
 
@@ -25,13 +28,30 @@ export async function allRooms() {
 }
 
 let listings = 0; // the latest getRooms read wins over one that answers after it
+let reading = 0; // reads on their way
+// Rooms added, renamed or removed by the event stream while a read was on its way: the read may
+// predate them, so they are applied again once it lands.
+const changedMeanwhile = [];
 
 export async function showRooms() {
   const listing = ++listings;
-  const read = await allRooms();
+  const changedBefore = changedMeanwhile.length;
+  reading += 1;
+  let read, mentions;
+  try {
+    [read, { mentions }] = await Promise.all([allRooms(), api("GET", "/ws/mentions?limit=100")]);
+  } finally {
+    reading -= 1;
+  }
   if (listing !== listings) return read;
   rooms.clear();
   read.forEach((r) => rooms.set(r.id, r));
+  changedMeanwhile.splice(0, changedBefore);
+  changedMeanwhile.splice(0).forEach(changeRoom);
+  mentioned.clear();
+  for (const mention of mentions) {
+    if (mention.seq > (rooms.get(mention.room_id)?.last_read_seq ?? Infinity)) mentioned.add(mention.room_id);
+  }
   renderRooms();
   return read;
 }
@@ -57,13 +77,30 @@ export function renderRooms() {
       badge.setAttribute("aria-label", `${count} unread`);
       meta.append(badge);
     }
+    if (mentioned.has(r.id) && r.id !== open) {
+      const badge = element("span", "@", "badge mention-badge");
+      badge.setAttribute("aria-label", "mentions you");
+      meta.append(badge);
+    }
     item.append(button, meta);
     return item;
   }));
 }
 
+// room_added, room_updated or room_removed, from the event stream.
+export function changeRoom(frame) {
+  if (frame.type === "room_removed") {
+    rooms.delete(frame.room_id);
+    mentioned.delete(frame.room_id);
+  } else {
+    rooms.set(frame.room.id, frame.room);
+  }
+  if (reading) changedMeanwhile.push(frame);
+}
+
 export function forgetRooms() {
   rooms.clear();
+  mentioned.clear();
   listings += 1; // a read still on its way is for someone else
   $("#room-list").replaceChildren();
   document.title = "Parley";

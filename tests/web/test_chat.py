@@ -665,3 +665,28 @@ def test_a_small_markdown_shows_as_formatting_and_edits_start_from_what_was_writ
     expect(content.locator("strong").last).to_have_text("edited")
     stored = ada.get(f"/ws/rooms/{room_id}/messages").json()["events"][-1]
     assert stored["content"] == written + "\n**edited**"
+
+
+def test_the_owner_deletes_anyones_message_and_no_one_else_can(page_at, base_url):
+    ada, bob = Person(base_url).register().login(), Person(base_url).register().login()
+    room_id = ada.create_room(name=f"Moderated {uuid.uuid4().hex[:6]}")
+    assert bob.post(f"/ws/rooms/{room_id}/members").status_code == 200
+    ada.post(f"/ws/rooms/{room_id}/messages", json={"content": "house rules: be kind"})
+    bob.post(f"/ws/rooms/{room_id}/messages", json={"content": "buy cheap watches"})
+    ada_page, bob_page = page_at(), page_at()
+    for page, person in ((ada_page, ada), (bob_page, bob)):
+        log_in(page, person)
+        page.goto(f"/#/rooms/{room_id}")
+        expect(messages(page)).to_have_count(2)
+    # Bob, a member: his own message's buttons only.
+    expect(bob_page.get_by_role("button", name="Delete “house rules: be kind”")).to_have_count(0)
+    expect(bob_page.get_by_role("button", name="Delete “buy cheap watches”")).to_have_count(1)
+    # Ada, the owner: Delete on Bob's message, not Edit.
+    expect(ada_page.get_by_role("button", name="Edit “buy cheap watches”")).to_have_count(0)
+    asked = []
+    ada_page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    ada_page.get_by_role("button", name="Delete “buy cheap watches”").click()
+    for page in (ada_page, bob_page):
+        expect(messages(page)).to_have_count(1)
+        expect(messages(page).first).to_contain_text("house rules")
+    assert asked == [f"Delete {bob.username}'s message? Everyone in the room stops seeing it."]

@@ -1,5 +1,6 @@
 """People in the browser: search, a profile, follow and unfollow, post, the feed."""
 
+import re
 import uuid
 
 import pytest
@@ -60,3 +61,31 @@ def test_a_profile_knows_you_follow_it_past_its_first_hundred_followers(page_at,
     page.get_by_role("list", name="Search results").get_by_role("button", name=popular.username).click()
     expect(page.locator("#profile-counts")).to_have_text("101 followers · 0 following")
     expect(page.get_by_role("button", name="Unfollow", exact=True)).to_be_visible()
+
+
+def test_a_profile_has_an_address_kept_on_reload_with_back_and_forward(page_at, base_url):
+    tag = uuid.uuid4().hex[:6]
+    ada = Person(base_url, username=f"ada_{tag}").register().login()
+    bob, cy = (Person(base_url, username=f"{name}_{tag}").register() for name in ("bob", "cy"))
+    room_id = ada.create_room(name=f"Before {tag}")
+    page = page_at()
+    log_in(page, ada)
+    page.goto(f"/#/rooms/{room_id}")
+    expect(page.locator("#room-name")).to_have_text(f"Before {tag}")
+    page.get_by_role("button", name="People", exact=True).click()
+    for person in (bob, cy):
+        page.get_by_label("Search people").fill(person.username)
+        page.get_by_role("button", name="Search", exact=True).click()
+        page.get_by_role("list", name="Search results").get_by_role("button", name=person.username).click()
+        expect(page.locator("#profile-name")).to_have_text(person.username)
+        expect(page).to_have_url(re.compile(f"#/people/{person.id}$"))
+    page.reload()
+    expect(page.locator("#profile-name")).to_have_text(cy.username)
+    page.go_back()
+    expect(page.locator("#profile-name")).to_have_text(bob.username)
+    page.go_forward()
+    expect(page.locator("#profile-name")).to_have_text(cy.username)
+    page.get_by_role("button", name="Chat", exact=True).click()
+    page.reload()  # the chat, not the profile left behind
+    expect(page.get_by_role("region", name="Rooms")).to_be_visible()
+    expect(page.locator("#profile")).to_be_hidden()

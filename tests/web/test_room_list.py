@@ -82,3 +82,30 @@ def test_a_room_joined_in_another_tab_appears_in_this_one(page_at, base_url):
     for page in (first, second):
         # Listed before as a public room to join: now with its two members.
         expect(room_row(page, name)).to_contain_text("2 members", timeout=AT_ONCE_MS)
+
+
+def test_a_mention_badge_shows_at_once_stays_on_reload_and_goes_once_read(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    tag = uuid.uuid4().hex[:6]
+    called, chatty = (bob.create_room(name=f"{label} {tag}") for label in ("Called", "Chatty"))
+    for room_id in (called, chatty):
+        assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    page = page_at()
+    log_in(page, ada)
+    expect(room_row(page, f"Called {tag}")).to_be_visible()
+
+    bob.post(f"/ws/rooms/{chatty}/messages", json={"content": "just chatting"})
+    bob.post(f"/ws/rooms/{called}/messages", json={"content": f"@{ada.username} a word?"})
+    expect(room_row(page, f"Called {tag}").get_by_label("mentions you")).to_be_visible(timeout=AT_ONCE_MS)
+    expect(room_row(page, f"Chatty {tag}").get_by_label("1 unread")).to_be_visible()
+    expect(room_row(page, f"Chatty {tag}").get_by_label("mentions you")).to_have_count(0)
+    page.reload()
+    expect(room_row(page, f"Called {tag}").get_by_label("mentions you")).to_be_visible()
+
+    room_row(page, f"Called {tag}").get_by_role("button").click()
+    expect(messages(page)).to_have_count(1)
+    expect(room_row(page, f"Called {tag}").get_by_label("mentions you")).to_have_count(0)
+    page.wait_for_timeout(1000)  # the page says it read the room half a second after showing it
+    page.goto("/")  # no room open: the badge is gone because the mention was read
+    expect(room_row(page, f"Chatty {tag}").get_by_label("1 unread")).to_be_visible()
+    expect(room_row(page, f"Called {tag}").get_by_label("mentions you")).to_have_count(0)
