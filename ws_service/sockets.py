@@ -78,9 +78,7 @@ def join_room(ws, room_id):
     broker.follow(room_id)
     registered = hub.register(connection)
     try:
-        if not registered.get(timeout=HUB_ANSWER_SECONDS):
-            ws.send('{"type":"error","code":"too_many_connections","message":"You have too many open sockets."}')
-            ws.close(1008, "Too many connections")
+        if not accepted_by_hub(ws, registered):
             return
         # Read after registering: whatever is committed later reaches this connection live.
         last_seq = actions.current_last_seq(room_id)
@@ -102,6 +100,16 @@ def join_room(ws, room_id):
         hub.unregister(connection)
         broker.unfollow(room_id)
         connection.stop()
+
+
+def accepted_by_hub(ws, registered):
+    """Whether the hub took the socket (registered: its answer); if not, its user has too many open,
+    and the socket says so and closes."""
+    if registered.get(timeout=HUB_ANSWER_SECONDS):
+        return True
+    ws.send('{"type":"error","code":"too_many_connections","message":"You have too many open sockets."}')
+    ws.close(1008, "Too many connections")
+    return False
 
 
 def release_http_read_buffer(environ):

@@ -10,6 +10,7 @@ from ws_service.reading import InlineReader
 from ws_service.sockets import (
     HUB_ANSWER_SECONDS,
     OriginNotAllowed,
+    accepted_by_hub,
     fail_after_upgrade,
     origin_allowed,
     release_http_read_buffer,
@@ -47,9 +48,7 @@ def user_events(ws):
     # applied once the rooms are in.
     registered = hub.register_stream(stream)
     try:
-        if not registered.get(timeout=HUB_ANSWER_SECONDS):
-            ws.send('{"type":"error","code":"too_many_connections","message":"You have too many open sockets."}')
-            ws.close(1008, "Too many connections")
+        if not accepted_by_hub(ws, registered):
             return
         followed = hub.stream_rooms(stream, actions.rooms_of_member(g.user["id"])).get(timeout=HUB_ANSWER_SECONDS)
         broker.wait_following(followed)
