@@ -9,7 +9,7 @@ import "./mentions_view.js";
 import { askForNotifications, notifyActivity, notifyNewDirectRoom, offerNotifications } from "./notifications.js";
 import { $, say, session, showView, whenSessionEnds } from "./page.js";
 import { profileAddressed, showProfile } from "./people_view.js";
-import { allRooms, changeRoom, forgetRooms, mentioned, renderRooms, rooms, showRooms } from "./room_list.js";
+import { allRooms, applyStreamFrame, forgetRooms, renderRooms, rooms, showRooms } from "./room_list.js";
 import { RoomSwitcher } from "./room_switcher.js";
 import { UserEvents } from "./user_events.js";
 
@@ -75,20 +75,16 @@ function onUserEvent(frame) {
   if (frame.type === "activity") {
     const listed = rooms.get(frame.room_id);
     if (listed) notifyActivity(frame, listed, me, openRoomById).catch(() => {});
-    const beingRead = session.openRoomId === frame.room_id;
-    if (!listed || beingRead || frame.kind !== "message" || frame.from.id === me.id) return;
-    listed.unread = (listed.unread || 0) + 1;
-    if (frame.mention) mentioned.add(frame.room_id);
-  } else if (frame.type === "room_added" || frame.type === "room_updated") {
-    if (frame.type === "room_added") notifyNewDirectRoom(frame.room, me, openRoomById).catch(() => {});
-    changeRoom(frame);
-    roomRenamed(frame.room);
-  } else if (frame.type === "room_removed") {
-    changeRoom(frame);
+  } else if (frame.type === "room_added") {
+    notifyNewDirectRoom(frame.room, me, openRoomById).catch(() => {});
+  } else if (frame.type !== "room_updated" && frame.type !== "room_removed") {
+    return;
+  }
+  applyStreamFrame(frame);
+  if (frame.room) roomRenamed(frame.room);
+  if (frame.type === "room_removed") {
     roomRemoved(frame.room_id);
     showRooms().catch(() => {}); // a public room you left is still there to join
-  } else {
-    return;
   }
   renderRooms();
 }

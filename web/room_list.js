@@ -29,13 +29,13 @@ export async function allRooms() {
 
 let listings = 0; // the latest getRooms read wins over one that answers after it
 let reading = 0; // reads on their way
-// Rooms added, renamed or removed by the event stream while a read was on its way: the read may
-// predate them, so they are applied again once it lands.
-const changedMeanwhile = [];
+// What the event stream said while a read was on its way: the read may predate it, so it is applied
+// again once the read lands (activity up to a room's last_seq as read is counted there already).
+const heardMeanwhile = [];
 
 export async function showRooms() {
   const listing = ++listings;
-  const changedBefore = changedMeanwhile.length;
+  const heardBefore = heardMeanwhile.length;
   reading += 1;
   let read, mentions;
   try {
@@ -46,8 +46,8 @@ export async function showRooms() {
   if (listing !== listings) return read;
   rooms.clear();
   read.forEach((r) => rooms.set(r.id, r));
-  changedMeanwhile.splice(0, changedBefore);
-  changedMeanwhile.splice(0).forEach(changeRoom);
+  heardMeanwhile.splice(0, heardBefore);
+  heardMeanwhile.splice(0).forEach(applyStreamFrame);
   mentioned.clear();
   for (const mention of mentions) {
     if (mention.seq > (rooms.get(mention.room_id)?.last_read_seq ?? Infinity)) mentioned.add(mention.room_id);
@@ -87,15 +87,25 @@ export function renderRooms() {
   }));
 }
 
-// room_added, room_updated or room_removed, from the event stream.
-export function changeRoom(frame) {
-  if (frame.type === "room_removed") {
+// activity, room_added, room_updated or room_removed, from the event stream.
+export function applyStreamFrame(frame) {
+  if (frame.type === "activity") {
+    const listed = rooms.get(frame.room_id);
+    if (listed && frame.seq > listed.last_seq) {
+      listed.last_seq = frame.seq;
+      // A message of someone else's, in a room not being read, is one more to read.
+      if (frame.kind === "message" && frame.from.id !== session.me?.id && frame.room_id !== session.openRoomId) {
+        listed.unread = (listed.unread || 0) + 1;
+        if (frame.mention) mentioned.add(frame.room_id);
+      }
+    }
+  } else if (frame.type === "room_removed") {
     rooms.delete(frame.room_id);
     mentioned.delete(frame.room_id);
   } else {
     rooms.set(frame.room.id, frame.room);
   }
-  if (reading) changedMeanwhile.push(frame);
+  if (reading) heardMeanwhile.push(frame);
 }
 
 export function forgetRooms() {

@@ -141,6 +141,8 @@ def _listed_room(row, online):
         "online": online,
         "unread": row["unread"],
         "last_read_seq": row["last_read_seq"],
+        # The room's newest seq as read: the event stream's activity up to it is in `unread` already.
+        "last_seq": row["last_seq"],
     }
 
 

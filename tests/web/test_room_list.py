@@ -1,6 +1,7 @@
 """The room list kept current by the user's event stream: badges, new rooms and DMs, renames and
 removals show up at once, with no reload and no polling."""
 
+import time
 import uuid
 
 import pytest
@@ -109,3 +110,37 @@ def test_a_mention_badge_shows_at_once_stays_on_reload_and_goes_once_read(page_a
     page.goto("/")  # no room open: the badge is gone because the mention was read
     expect(room_row(page, f"Chatty {tag}").get_by_label("1 unread")).to_be_visible()
     expect(room_row(page, f"Called {tag}").get_by_label("mentions you")).to_have_count(0)
+
+
+def test_a_read_of_the_list_and_the_stream_crossing_count_each_message_once(page_at, base_url):
+    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+    tag = uuid.uuid4().hex[:6]
+    watched, *spares = (bob.create_room(name=f"{label} {tag}") for label in ("Watched", "Spare", "Other"))
+    for room_id in (watched, *spares):
+        assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    page = page_at()
+    log_in(page, ada)
+    expect(room_row(page, f"Watched {tag}")).to_be_visible()
+    crossing = []  # how the next read of the list meets a message
+
+    def read_the_list(route):
+        order = crossing.pop() if crossing else None
+        if order == "read first":  # read, then the message: its activity arrives before the read does
+            answer = route.fetch()
+            bob.post(f"/ws/rooms/{watched}/messages", json={"content": "after the read"})
+            time.sleep(0.5)
+        elif order == "message first":  # the read counts it, and its activity may come after
+            bob.post(f"/ws/rooms/{watched}/messages", json={"content": "before the read"})
+            answer = route.fetch()
+        else:
+            answer = route.fetch()
+        route.fulfill(response=answer)
+
+    page.route("**/ws/getRooms*", read_the_list)
+    for order, spare, unread in (("read first", spares[0], "1 unread"), ("message first", spares[1], "2 unread")):
+        crossing.append(order)
+        # Leaving a room makes the page read the list again (a public room left is still there to join).
+        assert ada.request("DELETE", f"/ws/rooms/{spare}/members/me").status_code == 204
+        expect(room_row(page, f"Watched {tag}").get_by_label(unread)).to_be_visible()
+        page.wait_for_timeout(500)  # and nothing counts it twice meanwhile
+        expect(room_row(page, f"Watched {tag}").get_by_label(unread)).to_be_visible()

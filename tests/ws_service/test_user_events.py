@@ -88,7 +88,17 @@ def test_rooms_created_joined_or_added_to_are_announced_as_getrooms_lists_them(p
     created = person.create_room()
     added = next_frame_of(stream, "room_added")
     assert added["room"] == listed(person, created)
-    assert set(added["room"]) == {"id", "name", "private", "kind", "members", "online", "unread", "last_read_seq"}
+    assert set(added["room"]) == {
+        "id",
+        "name",
+        "private",
+        "kind",
+        "members",
+        "online",
+        "unread",
+        "last_read_seq",
+        "last_seq",
+    }
 
     public = bob.create_room()
     send(bob, public, "before you came")
