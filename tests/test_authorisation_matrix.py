@@ -146,6 +146,7 @@ ACCOUNT_ROUTES = [
     ("get rooms", "GET", "/ws/getRooms", None, 200),
     ("open a DM", "POST", "/ws/dm/{target}", None, 200),
     ("mentions", "GET", "/ws/mentions", None, 200),
+    ("search", "GET", "/ws/search?q=tea", None, 200),
     ("settings", "GET", "/users/me/settings", None, 200),
     ("change settings", "PATCH", "/users/me/settings", {"dms_from": "everyone"}, 200),
     ("block", "POST", "/users/block?userId={target}", None, 200),

@@ -11,6 +11,7 @@ from shared import db
 from shared.errors import Forbidden, NotFound, RateLimited, Unprocessable, UserNotFound
 from ws_service import storage
 from ws_service.events import DELETED_USER, event_from_row, mentioned_names, typing_event
+from ws_service.search_terms import highlights
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,27 @@ def list_mentions(user_id, after_id, limit):
         for row in rows
     ]
     return {"mentions": mentions, "next_after_id": mentions[-1]["id"] if mentions else after_id}
+
+
+def search_messages(user_id, query, room_id, author, before_id, limit):
+    """The messages `user_id` may read whose current text matches `query`, newest first, with where
+    the words are in each (highlights) and the id to ask the next page before (None at the end)."""
+    with db.autocommit() as cursor:
+        rows = storage.search_messages(cursor, user_id, query, room_id, author, before_id, limit)
+    results = [
+        {
+            "room_id": row["room_id"],
+            "room_name": row["room_name"],
+            "seq": row["seq"],
+            "id": row["id"],
+            "user": {"id": row["user_id"], "username": row["username"]} if row["user_id"] else DELETED_USER,
+            "content": row["content"],
+            "created_at": row["created_at"],
+            "highlights": highlights(query, row["content"]),
+        }
+        for row in rows
+    ]
+    return {"results": results, "next_before_id": results[-1]["id"] if len(results) == limit else None}
 
 
 def list_clients(room_id, user_id):

@@ -4,7 +4,7 @@ from flask import Blueprint, g, jsonify, request
 
 from shared.errors import BadRequest
 from shared.tokens import login_required
-from shared.validation import MAX_ID, int_arg, json_object, limit_arg, text_field
+from shared.validation import MAX_ID, could_be_username, int_arg, json_object, limit_arg, text_field
 from ws_service import actions
 
 bp = Blueprint("rooms", __name__, url_prefix="/ws")
@@ -78,6 +78,22 @@ def read_seq(body):
 def mentions():
     after_id = int_arg("after_id", default=0, minimum=0, maximum=MAX_ID)
     return jsonify(actions.list_mentions(g.user["id"], after_id, limit_arg(default=50, maximum=100)))
+
+
+SEARCH_LENGTH = (1, 256)
+
+
+@bp.get("/search")
+@login_required
+def search():
+    query = text_field(request.args, "q", min_length=SEARCH_LENGTH[0], max_length=SEARCH_LENGTH[1], strip=True)
+    author = request.args.get("from") or None
+    if author is not None and not could_be_username(author):
+        raise BadRequest("'from' must be a username.", code="invalid_parameter")
+    room_id = int_arg("room_id", minimum=1, maximum=MAX_ID)
+    before_id = int_arg("before_id", minimum=1, maximum=MAX_ID)
+    limit = limit_arg(default=20, maximum=100)
+    return jsonify(actions.search_messages(g.user["id"], query, room_id, author, before_id, limit))
 
 
 @bp.get("/getClients/<id:room_id>")

@@ -134,6 +134,41 @@ def rooms_of_member(cursor, user_id):
     return cursor.fetchall()
 
 
+def search_messages(cursor, user_id, query, room_id, author, before_id, limit):
+    """The newest `limit` messages (before `before_id`, if given) whose current text matches `query`
+    (websearch_to_tsquery's syntax, the `simple` configuration) that `user_id` may read, in `room_id`
+    and by the user named `author` if given. Planned for each query, not prepared: how many messages
+    a query's words match decides between the text index and walking the newest messages."""
+    cursor.execute(
+        """
+        SELECT m.id, m.room_id, r.name AS room_name, e.seq, m.user_id, u.username, m.content, m.created_at
+          FROM messages m
+          JOIN rooms r ON r.id = m.room_id
+          JOIN room_events e ON e.message_id = m.id AND e.kind = 'message'
+          LEFT JOIN users u ON u.id = m.user_id
+         WHERE m.search @@ websearch_to_tsquery('simple', %(query)s)
+           AND m.deleted_at IS NULL
+           -- Public rooms, and the private rooms and DMs the searcher is in: never anyone else's.
+           AND (NOT r.private
+                OR EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = m.room_id AND rm.user_id = %(user_id)s))
+           AND (%(room_id)s::bigint IS NULL OR m.room_id = %(room_id)s)
+           AND (%(author)s::text IS NULL OR lower(u.username) = lower(%(author)s))
+           AND (%(before_id)s::bigint IS NULL OR m.id < %(before_id)s)
+         ORDER BY m.id DESC
+         LIMIT %(limit)s
+        """,
+        {
+            "query": query,
+            "user_id": user_id,
+            "room_id": room_id,
+            "author": author,
+            "before_id": before_id,
+            "limit": limit,
+        },
+    )
+    return cursor.fetchall()
+
+
 def lock_user(cursor, user_id):
     """Hold the user's row until the transaction ends: their concurrent requests take turns."""
     cursor.execute("SELECT id FROM users WHERE id = %(user_id)s FOR NO KEY UPDATE", {"user_id": user_id})
