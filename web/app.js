@@ -1,7 +1,7 @@
 // Parley's web client. This module is the account: logging in and out, deleting it, and what follows
 // a session's start and end. The views are modules of their own: the room list (room_list.js), the
-// open room (conversation.js), people (people_view.js) and mentions (mentions_view.js); the user's
-// event stream (user_events.js) keeps the room list current.
+// open room (conversation.js), people (people_view.js), mentions (mentions_view.js) and search
+// (search_view.js); the user's event stream (user_events.js) keeps the room list current.
 import { api, plainWords } from "./api.js";
 import { followLocation, leaveRoomView, openRoom, openRoomById, roomRemoved, roomRenamed } from "./conversation.js";
 import { readLimits } from "./limits.js";
@@ -11,6 +11,7 @@ import { $, say, session, showView, whenSessionEnds } from "./page.js";
 import { profileAddressed, showProfile } from "./people_view.js";
 import { allRooms, applyStreamFrame, forgetRooms, renderRooms, rooms, showRooms } from "./room_list.js";
 import { RoomSwitcher } from "./room_switcher.js";
+import "./search_view.js";
 import { UserEvents } from "./user_events.js";
 
 let userEvents = null; // the user's own event stream, while logged in

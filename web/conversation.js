@@ -29,6 +29,7 @@ let openings = 0; // the latest openRoom() call wins: a click while the address 
 
 export async function openRoom(summary) {
   const opening = ++openings;
+  const addressBefore = location.hash;
   leaveRoomView();
   const joined = await api("POST", `/ws/rooms/${summary.id}/members`);
   if (opening !== openings) return;
@@ -68,7 +69,9 @@ export async function openRoom(summary) {
   await connection.open();
   if (opening !== openings) return;
   room.live = true; // from now on messages arrive in front of the person
-  if (location.hash !== `#/rooms/${summary.id}`) history.pushState(null, "", `#/rooms/${summary.id}`);
+  // Its address, unless the person moved (back, forward) while it opened: that move has the last word.
+  const address = `#/rooms/${summary.id}`;
+  if (location.hash !== address && location.hash === addressBefore) history.pushState(null, "", address);
   const listed = rooms.get(summary.id);
   if (listed) listed.unread = 0; // its badges go: it is being read
   mentioned.delete(summary.id);
@@ -289,7 +292,7 @@ $("#delete-room").addEventListener("click", async () => {
 // On a phone, where the conversation takes the whole screen.
 $("#back").addEventListener("click", () => backToRoomList().catch((error) => say(error.message)));
 
-$("#older").addEventListener("click", async () => {
+async function loadOlder() {
   const { events } = await api("GET", `/ws/rooms/${room.id}/messages?before=${room.firstSeq}&limit=100`);
   const older = document.createElement("ol"); // built apart, in seq order, then put on top
   events.forEach((event) => showEvent(event, older));
@@ -299,7 +302,25 @@ $("#older").addEventListener("click", async () => {
   arrangeDays(list);
   list.scrollTop = list.scrollHeight - fromBottom;
   $("#older").hidden = events.length === 0 || room.firstSeq <= 1;
-});
+  return events.length > 0;
+}
+
+$("#older").addEventListener("click", () => loadOlder().catch((error) => say(error.message)));
+
+// A search result: its room open at the message (older pages read until it is there), shown marked.
+export async function openRoomAt(found) {
+  showView("chat-app");
+  if (!room || room.id !== found.room_id) await openRoom(rooms.get(found.room_id) || { id: found.room_id, name: found.room_name });
+  while (room && room.firstSeq > found.seq && (await loadOlder()));
+  const node = $("#messages").querySelector(`[data-id="${found.id}"]`);
+  if (!node) {
+    say("That message is no longer there.");
+    return;
+  }
+  $("#messages").querySelector(".found")?.classList.remove("found");
+  node.classList.add("found");
+  node.scrollIntoView({ block: "center" });
+}
 
 $("#invite").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -690,3 +690,43 @@ def test_the_owner_deletes_anyones_message_and_no_one_else_can(page_at, base_url
         expect(messages(page)).to_have_count(1)
         expect(messages(page).first).to_contain_text("house rules")
     assert asked == [f"Delete {bob.username}'s message? Everyone in the room stops seeing it."]
+
+
+# Requests of the page's own, held back as a test says (window.__delays: {match, ms, times}, first
+# rule with times left wins): to put a room's opening and a move back or forward in a given order.
+DELAYED_FETCHES = """
+window.__delays = [];
+const fetchNow = window.fetch.bind(window);
+window.fetch = async (url, options) => {
+  const rule = window.__delays.find((r) => String(url).includes(r.match) && r.times > 0);
+  if (rule) {
+    rule.times -= 1;
+    await new Promise((resolve) => setTimeout(resolve, rule.ms));
+  }
+  return fetchNow(url, options);
+};
+"""
+
+
+def test_moving_forward_while_the_room_moved_back_to_is_opening_ends_in_the_later_room(page_at, base_url):
+    ada = Person(base_url).register().login()
+    tea, cake = (ada.create_room(name=f"{kind} {uuid.uuid4().hex[:6]}") for kind in ("Tea", "Cake"))
+    page = page_at(init_script=DELAYED_FETCHES)
+    log_in(page, ada)
+    for room_id in (tea, cake):
+        page.goto(f"/#/rooms/{room_id}")
+        expect(page.get_by_text("Connected")).to_be_visible()
+    # Back: Tea opens, its history slow. Forward meanwhile: the list read for it slower still, so that
+    # Tea finishes opening after the address says Cake and before Cake starts.
+    page.evaluate(f"""window.__delays.push(
+        {{match: "/ws/getRooms", ms: 0, times: 1}},
+        {{match: "/ws/rooms/{tea}/messages", ms: 600, times: 1}},
+        {{match: "/ws/getRooms", ms: 1500, times: 1}})""")
+    page.go_back()
+    page.wait_for_timeout(200)
+    page.go_forward()
+    expect(page).to_have_url(re.compile(f"#/rooms/{cake}$"))
+    expect(page.locator("#room-name")).to_contain_text("Cake")
+    page.wait_for_timeout(2000)  # once everything has landed
+    expect(page.locator("#room-name")).to_contain_text("Cake")
+    expect(page).to_have_url(re.compile(f"#/rooms/{cake}$"))
