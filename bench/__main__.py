@@ -11,11 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import report, scenarios
+from bench import report, scenarios, search
 from bench.targets import EmbeddedPostgres, Parley, Peer, PeerHttp, Stack, StoredPeer
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("idle", "fan-out", "rooms", "latency", "stack", "http")
+SCENARIOS = ("idle", "fan-out", "rooms", "latency", "stack", "http", "search")
 # The stack "holds" a rate while its p99 stays under this, with every message delivered (issue 16).
 STACK_P99_MS = 100
 
@@ -33,6 +33,7 @@ FULL = {
     "paced_rate": 50,
     "stack_rates": (1.5, 2.0, 3.0, 4.0),  # messages per socket per second, after the 1/s run
     "stack_step_seconds": 20,
+    "search": (1_000_000, 1_000, 20),  # messages, rooms, runs of each query
 }
 QUICK = {
     "idle_sockets": 200,
@@ -48,6 +49,7 @@ QUICK = {
     "paced_rate": 10,
     "stack_rates": (2.0,),
     "stack_step_seconds": 2,
+    "search": (20_000, 20, 3),
 }
 
 
@@ -173,6 +175,8 @@ def direct_scenarios(args, sizes, admin_url, postgres_pids, peer):
             peers = [("peer (websockets, nothing stored)", peer, peer_rooms)]
             peers.append(("stored peer (websockets + asyncpg)", stored_peer, scenarios.Rooms(stored_peer)))
             rows += scenarios.fan_out_rooms(parley, parley_rooms, peers, *sizes["rooms"])
+        if "search" in args.only:  # last: its million messages would slow the others' database
+            rows += search.search_latency(parley, token, *sizes["search"])
     return rows, series
 
 

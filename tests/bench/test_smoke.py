@@ -35,6 +35,7 @@ def test_a_quick_benchmark_run_writes_well_formed_results_and_plots(tmp_path):
         "HTTP",
         "CPU per message sent",
         "stages of a message",
+        "search",
     }, "every scenario has its rows"
     for row in results["rows"]:
         assert set(row) == {"scenario", "metric", "parley", "peer", "ratio", "unit", "notes"}
