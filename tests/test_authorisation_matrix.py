@@ -60,7 +60,7 @@ def fresh_rooms(people):
 
 
 # (name, method, path, body, {room kind: {caller: status}} or {caller: status}).
-# Paths are formatted with the room, the caller, and the untouched `target` user.
+# Paths are formatted with the room, the owner's message in it, and the untouched `target` user.
 ROOM_ROUTES = [
     (
         "getClients",
@@ -123,6 +123,20 @@ ROOM_ROUTES = [
         "POST",
         "/ws/rooms/{room}/read",
         {"seq": 1},
+        {"private": {STRANGER: 404, MEMBER: 204, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 204, OWNER: 204}},
+    ),
+    (
+        "react",
+        "PUT",
+        "/ws/rooms/{room}/messages/{message}/reactions/%F0%9F%91%8D",
+        None,
+        {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 200, OWNER: 200}},
+    ),
+    (
+        "unreact",
+        "DELETE",
+        "/ws/rooms/{room}/messages/{message}/reactions/%F0%9F%91%8D",
+        None,
         {"private": {STRANGER: 404, MEMBER: 204, OWNER: 204}, "public": {STRANGER: 403, MEMBER: 204, OWNER: 204}},
     ),
 ]
@@ -188,7 +202,7 @@ ROOM_CASES = [
 def test_room_route(people, name, kind, caller):
     _, method, path, body, expected = next(route for route in ROOM_ROUTES if route[0] == name)
     room = fresh_rooms(people)[kind]
-    values = {"room": room.id, "target": people["target"].id}
+    values = {"room": room.id, "target": people["target"].id, "message": room.messages[OWNER]}
     response = call(people[caller], method, filled(path, **values), filled(body, **values))
     if caller in REFUSED_TOKEN:
         assert_refused_token(response, caller)

@@ -11,6 +11,7 @@ from shared import db
 from shared.errors import Forbidden, NotFound, RateLimited, Unprocessable, UserNotFound
 from ws_service import storage
 from ws_service.events import DELETED_USER, event_from_row, mentioned_names, typing_event
+from ws_service.reactions import MAX_EMOJI_PER_MESSAGE
 from ws_service.search_terms import highlights
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ class MessageNotFound(NotFound):
 class NotTheAuthor(Forbidden):
     code = "not_the_author"
     message = "Only its author may change this message."
+
+
+class TooManyReactions(Unprocessable):
+    code = "too_many_reactions"
+    message = f"A message takes at most {MAX_EMOJI_PER_MESSAGE} different emoji."
 
 
 class CannotMessageYourself(Unprocessable):
@@ -405,14 +411,58 @@ def _change_message(room_id, user, message_id, new_content):
 
 
 def read_events(room_id, user_id, after_seq, before_seq, limit):
-    """The room's stored events, in seq order, with the room's last seq."""
+    """The room's stored events, in seq order, with the room's last seq; each message with its
+    reactions as they are now."""
     with db.transaction() as cursor:
         room = _member_room(cursor, room_id, user_id)
         if before_seq is not None:
             rows = storage.events_between(cursor, room_id, after_seq or 0, before_seq, limit)
         else:
             rows = storage.events_after(cursor, room_id, after_seq or 0, limit)
-    return {"events": [event_from_row(row) for row in rows], "last_seq": room["last_seq"]}
+        events = [event_from_row(row) for row in rows]
+        messages = {event["id"]: event for event in events if event["type"] == "message"}
+        for message in messages.values():
+            message["reactions"] = []
+        for row in storage.reactions_of(cursor, messages):
+            messages[row["message_id"]]["reactions"].append(
+                {"emoji": row["emoji"], "count": row["count"], "user_ids": row["user_ids"]}
+            )
+    return {"events": events, "last_seq": room["last_seq"]}
+
+
+class _Unchanged(Exception):
+    """A reaction put twice, or taken off when it was not there: nothing to store."""
+
+
+def do_react(room_id, user, message_id, emoji, adding):
+    """Put `emoji` on the message (`adding`) or take it off, as a stored event with the room's next
+    seq, published after the commit. Idempotent: the event, or None if nothing changed."""
+    check_rate(user["id"])
+    try:
+        with db.transaction() as cursor:
+            room = _member_room(cursor, room_id, user["id"])
+            if room["kind"] == "dm" and storage.dm_blocked(cursor, room_id):
+                raise Blocked()
+            # The room's row, locked to the commit: its reactions change one at a time, so the
+            # count of distinct emoji holds.
+            seq = storage.take_next_seq(cursor, room_id)
+            if storage.find_message(cursor, room_id, message_id) is None:
+                raise MessageNotFound()
+            if adding:
+                changed = storage.add_reaction(cursor, message_id, user["id"], emoji)
+                if changed is None:
+                    raise TooManyReactions()
+            else:
+                changed = storage.remove_reaction(cursor, message_id, user["id"], emoji)
+            if not changed:
+                raise _Unchanged()  # rolled back: the seq taken is given back
+            kind = "reaction_added" if adding else "reaction_removed"
+            storage.insert_event(cursor, room_id, seq, kind, message_id, user_id=user["id"], emoji=emoji)
+            event = event_from_row(storage.event_at(cursor, room_id, seq))
+    except _Unchanged:
+        return None
+    publish_event(event, by=user)
+    return event
 
 
 LONG_POLLS_WAITING = Gauge("parley_long_polls_waiting", "HTTP long-polls waiting now for their room's next event")

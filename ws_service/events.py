@@ -32,6 +32,9 @@ def event_from_row(row: Mapping[str, Any]) -> EventDict:
         }
     if row["kind"] == "message_edited":
         return {"type": "message_edited", **base, "content": row["edit_content"], "edited_at": row["event_at"]}
+    if row["kind"] in ("reaction_added", "reaction_removed"):
+        actor = {"id": row["actor_id"], "username": row["actor_name"]} if row["actor_id"] is not None else DELETED_USER
+        return {"type": row["kind"], **base, "emoji": row["emoji"], "user": actor}
     return {"type": "message_deleted", **base}
 
 

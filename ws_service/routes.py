@@ -6,6 +6,7 @@ from shared.errors import BadRequest
 from shared.tokens import login_required
 from shared.validation import MAX_ID, could_be_username, int_arg, json_object, limit_arg, text_field
 from ws_service import actions
+from ws_service.reactions import emoji_of
 
 bp = Blueprint("rooms", __name__, url_prefix="/ws")
 
@@ -136,6 +137,16 @@ def rename_room(room_id):
 def delete_room(room_id):
     actions.do_delete_room(room_id, g.user["id"])
     return "", 204
+
+
+@bp.route("/rooms/<id:room_id>/messages/<id:message_id>/reactions/<emoji>", methods=["PUT", "DELETE"])
+@login_required
+def react(room_id, message_id, emoji):
+    adding = request.method == "PUT"
+    actions.do_react(room_id, g.user, message_id, emoji_of(emoji), adding)
+    if not adding:
+        return "", 204
+    return jsonify({"room_id": room_id, "id": message_id, "emoji": emoji})
 
 
 @bp.get("/rooms/<id:room_id>/messages")

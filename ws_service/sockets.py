@@ -20,6 +20,7 @@ from shared.validation import MAX_ID, int_arg, parse_json_object
 from ws_service import actions, frames
 from ws_service.connection import Connection
 from ws_service.in_flight import InFlightSends
+from ws_service.reactions import emoji_of
 from ws_service.reading import InlineReader
 from ws_service.routes import client_id, message_content, read_seq
 
@@ -166,6 +167,14 @@ def _on_delete(connection, frame):
     actions.do_delete_message(connection.room_id, connection.user, _message_id(frame))
 
 
+def _on_react(connection, frame):
+    actions.do_react(connection.room_id, connection.user, _message_id(frame), emoji_of(frame.get("emoji")), True)
+
+
+def _on_unreact(connection, frame):
+    actions.do_react(connection.room_id, connection.user, _message_id(frame), emoji_of(frame.get("emoji")), False)
+
+
 def _on_read(connection, frame):
     actions.do_mark_read(connection.room_id, connection.user["id"], read_seq(frame))
 
@@ -178,7 +187,15 @@ def _on_typing(connection, _frame):
     actions.announce_typing(connection.room_id, connection.user)
 
 
-FRAME_HANDLERS = {"send": _on_send, "edit": _on_edit, "delete": _on_delete, "read": _on_read, "typing": _on_typing}
+FRAME_HANDLERS = {
+    "send": _on_send,
+    "edit": _on_edit,
+    "delete": _on_delete,
+    "react": _on_react,
+    "unreact": _on_unreact,
+    "read": _on_read,
+    "typing": _on_typing,
+}
 
 
 def _handle_frame(connection, data):

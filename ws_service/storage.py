@@ -7,6 +7,7 @@ import psycopg2.errors
 from shared.db import PreparedStatement, notify
 from shared.errors import Conflict, UserNotFound
 from shared.storage import MEMBERSHIPS_ENDED_CHANNEL, ROOMS_CHANGED_CHANNEL
+from ws_service.reactions import MAX_EMOJI_PER_MESSAGE
 
 # getRooms counts a room's unread messages up to this; a client shows "999+" past it.
 UNREAD_CAP = 1000
@@ -359,22 +360,88 @@ def delete_message(cursor, message_id):
     )
 
 
-def insert_event(cursor, room_id, seq, kind, message_id, content=None):
+def insert_event(cursor, room_id, seq, kind, message_id, content=None, user_id=None, emoji=None):
     cursor.execute(
         """
-        INSERT INTO room_events (room_id, seq, kind, message_id, content)
-        VALUES (%(room_id)s, %(seq)s, %(kind)s, %(message_id)s, %(content)s)
+        INSERT INTO room_events (room_id, seq, kind, message_id, content, user_id, emoji)
+        VALUES (%(room_id)s, %(seq)s, %(kind)s, %(message_id)s, %(content)s, %(user_id)s, %(emoji)s)
         """,
-        {"room_id": room_id, "seq": seq, "kind": kind, "message_id": message_id, "content": content},
+        {
+            "room_id": room_id,
+            "seq": seq,
+            "kind": kind,
+            "message_id": message_id,
+            "content": content,
+            "user_id": user_id,
+            "emoji": emoji,
+        },
     )
+
+
+def add_reaction(cursor, message_id, user_id, emoji):
+    """True if it is new; None past MAX_EMOJI_PER_MESSAGE distinct emoji on the message."""
+    cursor.execute(
+        "SELECT count(DISTINCT emoji) AS kinds, bool_or(emoji = %(emoji)s) AS known FROM reactions "
+        "WHERE message_id = %(message_id)s",
+        {"message_id": message_id, "emoji": emoji},
+    )
+    counted = cursor.fetchone()
+    if not counted["known"] and counted["kinds"] >= MAX_EMOJI_PER_MESSAGE:
+        return None
+    cursor.execute(
+        "INSERT INTO reactions (message_id, user_id, emoji) VALUES (%(message_id)s, %(user_id)s, %(emoji)s) "
+        "ON CONFLICT DO NOTHING",
+        {"message_id": message_id, "user_id": user_id, "emoji": emoji},
+    )
+    return cursor.rowcount == 1
+
+
+def remove_reaction(cursor, message_id, user_id, emoji):
+    """True if there was one to remove."""
+    cursor.execute(
+        "DELETE FROM reactions WHERE message_id = %(message_id)s AND user_id = %(user_id)s AND emoji = %(emoji)s",
+        {"message_id": message_id, "user_id": user_id, "emoji": emoji},
+    )
+    return cursor.rowcount == 1
+
+
+def reactions_of(cursor, message_ids):
+    """Each message's reactions: emoji, how many, and the first 20 who reacted, in the order the
+    emoji were first put on it."""
+    cursor.execute(
+        f"""
+        SELECT message_id, emoji, count(*) AS count,
+               (array_agg(user_id ORDER BY created_at, user_id))[1:{MAX_EMOJI_PER_MESSAGE}] AS user_ids
+          FROM reactions WHERE message_id = ANY(%(ids)s)
+         GROUP BY message_id, emoji
+         ORDER BY message_id, min(created_at), emoji
+        """,
+        {"ids": list(message_ids)},
+    )
+    return cursor.fetchall()
+
+
+def dm_blocked(cursor, room_id):
+    """Whether the room is a DM one of whose two people blocked the other."""
+    cursor.execute(
+        """
+        SELECT EXISTS (SELECT 1 FROM direct_rooms d JOIN blocks b
+                          ON (b.blocker_id, b.blocked_id) IN ((d.user_low, d.user_high), (d.user_high, d.user_low))
+                       WHERE d.room_id = %(room_id)s) AS blocked
+        """,
+        {"room_id": room_id},
+    )
+    return cursor.fetchone()["blocked"]
 
 
 EVENT_QUERY = """
     SELECT e.room_id, e.seq, e.kind, e.content AS edit_content, e.created_at AS event_at,
+           e.emoji, e.user_id AS actor_id, actor.username AS actor_name,
            m.id, m.user_id, u.username, m.content, m.client_id, m.created_at
       FROM room_events e
       JOIN messages m ON m.id = e.message_id
       LEFT JOIN users u ON u.id = m.user_id
+      LEFT JOIN users actor ON actor.id = e.user_id
 """
 
 
