@@ -272,6 +272,8 @@ FRAMES = [
     ("delete", MEMBER, OWNER, "not_the_author"),
     ("delete", OWNER, OWNER, "message_deleted"),
     ("delete", OWNER, MEMBER, "message_deleted"),
+    ("react", MEMBER, OWNER, "reaction_added"),
+    ("react", OWNER, MEMBER, "reaction_added"),
 ]
 
 
@@ -284,8 +286,11 @@ def test_frame(people, kind, frame_type, sender, author, outcome):
         frame = {"type": frame_type, "id": room.messages[author]}
         if frame_type == "edit":
             frame["content"] = "changed"
+        if frame_type == "react":
+            frame["emoji"] = "👍"
         socket.send(**frame)
-        answer = socket.receive_until(lambda f: f["type"] in ("error", "message_edited", "message_deleted"))[-1]
+        answers = ("error", "message_edited", "message_deleted", "reaction_added")
+        answer = socket.receive_until(lambda f: f["type"] in answers)[-1]
         assert answer.get("code", answer["type"]) == outcome, answer
         history = people[OWNER].get(f"/ws/rooms/{room.id}/messages?after=0").json()["events"]
         changed = [event for event in history if event["type"] != "message"]

@@ -4,7 +4,7 @@
 import { api, newClientId, plainWords } from "./api.js";
 import { limitLength, typingInterval } from "./limits.js";
 import { MentionCompletion } from "./mention_completion.js";
-import { actionButton, arrangeDays, messageNode, nameActions, showEdited } from "./message_view.js";
+import { actionButton, applyReaction, arrangeDays, messageNode, nameActions, showEdited } from "./message_view.js";
 import { $, element, endSession, say, session, showView } from "./page.js";
 import { RoomConnection } from "./room.js";
 import { mentioned, renderRooms, rooms, showRooms, whenChosen } from "./room_list.js";
@@ -165,6 +165,11 @@ const messageTools = {
       room.connection.send({ type: "delete", id: Number(node.dataset.id) });
     }
   },
+  react: (node, emoji, adding) => {
+    if (!room.connection.send({ type: adding ? "react" : "unreact", id: Number(node.dataset.id), emoji })) {
+      say("Not connected: try again in a moment.");
+    }
+  },
   get moderating() {
     return Boolean(room?.owned);
   },
@@ -224,6 +229,9 @@ function showEvent(event, list = $("#messages")) {
     if (message?.querySelector(".content")) showEdited(message, event.content); // else being edited here
   } else if (event.type === "message_deleted") {
     list.querySelector(`[data-id="${event.id}"]`)?.remove();
+  } else if (event.type === "reaction_added" || event.type === "reaction_removed") {
+    const message = list.querySelector(`[data-id="${event.id}"]`);
+    if (message?.reactions) applyReaction(message, event);
   }
   arrangeDays(list);
   if (followingTheNewest) list.lastElementChild?.scrollIntoView({ block: "end" });

@@ -108,8 +108,9 @@ export function timeNode(createdAt) {
   return node;
 }
 
-// tools: { edit(node), remove(node), moderating }: one's own stored messages get Edit and Delete; with
-// `moderating` (the room's owner), everyone else's get Delete.
+// tools: { edit(node), remove(node), react(node, emoji, adding), moderating }: one's own stored messages
+// get Edit and Delete; with `moderating` (the room's owner), everyone else's get Delete; every stored
+// message gets its reactions and a way to add one.
 export function messageNode(event, tools) {
   const node = element("li", undefined, "message");
   if (mentionsMe(event.content)) node.classList.add("mention");
@@ -123,14 +124,71 @@ export function messageNode(event, tools) {
   head.append(element("span", event.user.username, "author"), timeNode(node.dataset.createdAt));
   node.append(avatar(event.user), head, content);
   const own = session.me && event.user.id === session.me.id;
-  if (event.id && tools && (own || tools.moderating)) {
+  if (event.id && tools) {
+    node.reactions = new Map((event.reactions || []).map((r) => [r.emoji, { count: r.count, users: new Set(r.user_ids) }]));
+    const line = reactionsNode(node, tools);
     const buttons = element("span", undefined, "tools");
+    const offered = line.querySelector(".offered");
+    buttons.append(actionButton("React", () => { offered.hidden = !offered.hidden; }));
     if (own) buttons.append(actionButton("Edit", () => tools.edit(node)));
-    buttons.append(actionButton("Delete", () => tools.remove(node)));
-    node.append(buttons);
+    if (own || tools.moderating) buttons.append(actionButton("Delete", () => tools.remove(node)));
+    node.append(buttons, line);
   }
   nameActions(node);
   return node;
+}
+
+// The emoji offered at a click on "React"; any other one can be sent over the socket or HTTP.
+const OFFERED = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+
+function reactionsNode(node, tools) {
+  const line = element("div", undefined, "reactions");
+  const offer = element("span", undefined, "offered");
+  offer.hidden = true;
+  for (const emoji of OFFERED) {
+    const choice = element("button", emoji, "offer");
+    choice.type = "button";
+    choice.setAttribute("aria-label", `React with ${emoji}`);
+    choice.addEventListener("click", () => {
+      offer.hidden = true;
+      tools.react(node, emoji, !node.reactions.get(emoji)?.users.has(session.me.id));
+    });
+    offer.append(choice);
+  }
+  line.append(element("span", undefined, "chips"), offer);
+  line.addEventListener("react", (event) => tools.react(node, event.detail.emoji, event.detail.adding));
+  showReactions(node, line);
+  return line;
+}
+
+// reaction_added or reaction_removed, applied to the message's reactions: by who, so that an event
+// the history already counted changes nothing.
+export function applyReaction(node, event) {
+  const entry = node.reactions.get(event.emoji) ?? { count: 0, users: new Set() };
+  const had = entry.users.has(event.user.id);
+  if (event.type === "reaction_added" && !had) {
+    entry.users.add(event.user.id);
+    entry.count += 1;
+  } else if (event.type === "reaction_removed" && had) {
+    entry.users.delete(event.user.id);
+    entry.count -= 1;
+  }
+  if (entry.count > 0) node.reactions.set(event.emoji, entry);
+  else node.reactions.delete(event.emoji);
+  showReactions(node, node.querySelector(".reactions"));
+}
+
+function showReactions(node, line) {
+  const chips = [...node.reactions].map(([emoji, { count, users }]) => {
+    const mine = users.has(session.me?.id);
+    const chip = element("button", `${emoji} ${count}`, "chip");
+    chip.type = "button";
+    chip.setAttribute("aria-pressed", String(mine));
+    chip.setAttribute("aria-label", `${emoji} ${count}${mine ? ", yours" : ""}`);
+    chip.addEventListener("click", () => line.dispatchEvent(new CustomEvent("react", { detail: { emoji, adding: !mine } })));
+    return chip;
+  });
+  line.querySelector(".chips").replaceChildren(...chips);
 }
 
 export function actionButton(action, onClick) {
