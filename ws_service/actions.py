@@ -205,19 +205,21 @@ def do_mark_read(room_id, user_id, seq):
 def list_mentions(user_id, after_id, limit):
     with db.autocommit() as cursor:
         rows = storage.mentions_of(cursor, user_id, after_id, limit)
-    mentions = [
-        {
-            "id": row["id"],
-            "room_id": row["room_id"],
-            "room_name": row["room_name"],
-            "seq": row["seq"],
-            "user": {"id": row["user_id"], "username": row["username"]} if row["user_id"] else DELETED_USER,
-            "content": row["content"],
-            "created_at": row["created_at"],
-        }
-        for row in rows
-    ]
+    mentions = [_message_in_room(row) for row in rows]
     return {"mentions": mentions, "next_after_id": mentions[-1]["id"] if mentions else after_id}
+
+
+def _message_in_room(row):
+    """A message found (a mention, a search result), with its room's name and its seq there."""
+    return {
+        "room_id": row["room_id"],
+        "room_name": row["room_name"],
+        "seq": row["seq"],
+        "id": row["id"],
+        "user": {"id": row["user_id"], "username": row["username"]} if row["user_id"] else DELETED_USER,
+        "content": row["content"],
+        "created_at": row["created_at"],
+    }
 
 
 def search_messages(user_id, query, room_id, author, before_id, limit):
@@ -225,19 +227,7 @@ def search_messages(user_id, query, room_id, author, before_id, limit):
     the words are in each (highlights) and the id to ask the next page before (None at the end)."""
     with db.autocommit() as cursor:
         rows = storage.search_messages(cursor, user_id, query, room_id, author, before_id, limit)
-    results = [
-        {
-            "room_id": row["room_id"],
-            "room_name": row["room_name"],
-            "seq": row["seq"],
-            "id": row["id"],
-            "user": {"id": row["user_id"], "username": row["username"]} if row["user_id"] else DELETED_USER,
-            "content": row["content"],
-            "created_at": row["created_at"],
-            "highlights": highlights(query, row["content"]),
-        }
-        for row in rows
-    ]
+    results = [{**_message_in_room(row), "highlights": highlights(query, row["content"])} for row in rows]
     return {"results": results, "next_before_id": results[-1]["id"] if len(results) == limit else None}
 
 
