@@ -88,7 +88,7 @@ SEARCH_LENGTH = (1, 256)
 @login_required
 def search():
     query = text_field(request.args, "q", min_length=SEARCH_LENGTH[0], max_length=SEARCH_LENGTH[1], strip=True)
-    author = request.args.get("from") or None
+    author = request.args.get("from")
     if author is not None and not could_be_username(author):
         raise BadRequest("'from' must be a username.", code="invalid_parameter")
     room_id = int_arg("room_id", minimum=1, maximum=MAX_ID)
