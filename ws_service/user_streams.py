@@ -63,7 +63,6 @@ class UserStream(Connection):
         self.rooms: dict[int, str] | None = None
         self.changes_before_rooms: list[tuple[str, tuple[Any, ...]]] = []
         self.held: dict[int, list[Held]] = {}  # room_id -> activity waiting, while CHECKING or ANNOUNCING
-        self._outbox_limit: int = options["outbox_size"]
 
     def end_session(self, code: str, message: str) -> None:
         self.send_event({"type": "session_ended", "code": code})
@@ -73,7 +72,7 @@ class UserStream(Connection):
         """Keep an activity until its room is announced; False if too much waits."""
         waiting = self.held.setdefault(room_id, [])
         waiting.append(held)
-        return len(waiting) <= self._outbox_limit
+        return len(waiting) <= self._outbox_size  # as much as its outbox takes
 
 
 def _no_backlog(room_id: int, after_seq: int, limit: int) -> list[EventDict]:
