@@ -19,12 +19,19 @@ def room_row(page, name):
     return page.locator("#room-list li").filter(has_text=name)
 
 
-def test_a_badge_and_the_title_count_messages_in_another_room_within_a_second(page_at, base_url):
-    ada, bob = Person(base_url).register(), Person(base_url).register().login()
+def rooms_ada_joined(base_url, *labels):
+    """Ada and Bob (logged in over the API; no page yet), a tag, and Bob's public rooms named
+    "<label> <tag>", each with Ada in it."""
+    ada, bob = Person(base_url).register().login(), Person(base_url).register().login()
     tag = uuid.uuid4().hex[:6]
-    open_room, other_room = (bob.create_room(name=f"{label} {tag}") for label in ("Open", "Other"))
-    for room_id in (open_room, other_room):
-        assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    room_ids = [bob.create_room(name=f"{label} {tag}") for label in labels]
+    for room_id in room_ids:
+        assert ada.post(f"/ws/rooms/{room_id}/members").status_code == 200
+    return ada, bob, tag, room_ids
+
+
+def test_a_badge_and_the_title_count_messages_in_another_room_within_a_second(page_at, base_url):
+    ada, bob, tag, (open_room, other_room) = rooms_ada_joined(base_url, "Open", "Other")
     page = page_at()
     log_in(page, ada)
     room_row(page, f"Open {tag}").get_by_role("button").click()
@@ -86,11 +93,7 @@ def test_a_room_joined_in_another_tab_appears_in_this_one(page_at, base_url):
 
 
 def test_a_mention_badge_shows_at_once_stays_on_reload_and_goes_once_read(page_at, base_url):
-    ada, bob = Person(base_url).register(), Person(base_url).register().login()
-    tag = uuid.uuid4().hex[:6]
-    called, chatty = (bob.create_room(name=f"{label} {tag}") for label in ("Called", "Chatty"))
-    for room_id in (called, chatty):
-        assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    ada, bob, tag, (called, chatty) = rooms_ada_joined(base_url, "Called", "Chatty")
     page = page_at()
     log_in(page, ada)
     expect(room_row(page, f"Called {tag}")).to_be_visible()
@@ -113,11 +116,7 @@ def test_a_mention_badge_shows_at_once_stays_on_reload_and_goes_once_read(page_a
 
 
 def test_a_read_of_the_list_and_the_stream_crossing_count_each_message_once(page_at, base_url):
-    ada, bob = Person(base_url).register(), Person(base_url).register().login()
-    tag = uuid.uuid4().hex[:6]
-    watched, *spares = (bob.create_room(name=f"{label} {tag}") for label in ("Watched", "Spare", "Other"))
-    for room_id in (watched, *spares):
-        assert ada.login().post(f"/ws/rooms/{room_id}/members").status_code == 200
+    ada, bob, tag, (watched, *spares) = rooms_ada_joined(base_url, "Watched", "Spare", "Other")
     page = page_at()
     log_in(page, ada)
     expect(room_row(page, f"Watched {tag}")).to_be_visible()
