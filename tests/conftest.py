@@ -78,6 +78,11 @@ def database_url_named(admin_url, name):
     return psycopg2.extensions.make_dsn(**params)
 
 
+def as_in_history(message):
+    """A new root message's event as history shows it: with its reactions and thread, none yet."""
+    return {**message, "reactions": [], "reply_count": 0, "last_reply_at": None}
+
+
 def eventually(predicate, timeout=10, what="the condition"):
     """Wait until `predicate()` is true (returning its value), polling; fail after `timeout` s."""
     deadline = time.monotonic() + timeout

@@ -119,6 +119,20 @@ ROOM_ROUTES = [
         {"private": {STRANGER: 404, MEMBER: 201, OWNER: 201}, "public": {STRANGER: 403, MEMBER: 201, OWNER: 201}},
     ),
     (
+        "reply over HTTP",
+        "POST",
+        "/ws/rooms/{room}/messages",
+        {"content": "re", "reply_to": "{message}"},
+        {"private": {STRANGER: 404, MEMBER: 201, OWNER: 201}, "public": {STRANGER: 403, MEMBER: 201, OWNER: 201}},
+    ),
+    (
+        "read a thread",
+        "GET",
+        "/ws/rooms/{room}/messages/{message}/replies",
+        None,
+        {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 200, OWNER: 200}},
+    ),
+    (
         "mark read",
         "POST",
         "/ws/rooms/{room}/read",
@@ -174,8 +188,8 @@ PUBLIC_ROUTES = [
 def filled(template, **values):
     if isinstance(template, dict):
         return {key: filled(value, **values) for key, value in template.items()}
-    if template == "{target}":
-        return values["target"]
+    if template in ("{target}", "{message}"):  # an id in a JSON body: a number
+        return values[template[1:-1]]
     if isinstance(template, str):
         return template.format(uuid=uuid.uuid4().hex[:8], **values)
     return template
@@ -274,6 +288,9 @@ FRAMES = [
     ("delete", OWNER, MEMBER, "message_deleted"),
     ("react", MEMBER, OWNER, "reaction_added"),
     ("react", OWNER, MEMBER, "reaction_added"),
+    ("unreact", MEMBER, OWNER, "reaction_removed"),
+    ("reply", MEMBER, OWNER, "message"),
+    ("reply", OWNER, MEMBER, "message"),
 ]
 
 
@@ -286,15 +303,19 @@ def test_frame(people, kind, frame_type, sender, author, outcome):
         frame = {"type": frame_type, "id": room.messages[author]}
         if frame_type == "edit":
             frame["content"] = "changed"
-        if frame_type == "react":
+        if frame_type in ("react", "unreact"):
             frame["emoji"] = "👍"
+        if frame_type == "unreact":  # a reaction of the sender's to take off
+            socket.send(type="react", id=frame["id"], emoji="👍")
+            socket.receive_until(lambda f: f["type"] == "reaction_added")
+        if frame_type == "reply":
+            frame = {"type": "send", "content": "re", "client_id": uuid.uuid4().hex, "reply_to": frame["id"]}
         socket.send(**frame)
-        answers = ("error", "message_edited", "message_deleted", "reaction_added")
+        answers = ("error", "message", "message_edited", "message_deleted", "reaction_added", "reaction_removed")
         answer = socket.receive_until(lambda f: f["type"] in answers)[-1]
         assert answer.get("code", answer["type"]) == outcome, answer
         history = people[OWNER].get(f"/ws/rooms/{room.id}/messages?after=0").json()["events"]
-        changed = [event for event in history if event["type"] != "message"]
-        assert len(changed) == (0 if answer["type"] == "error" else 1)
+        assert len(history) == 2 + (frame_type == "unreact") + (answer["type"] != "error")
     finally:
         socket.close()
 

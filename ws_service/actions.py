@@ -2,6 +2,7 @@
 commit, and only then publish, so that no one ever receives an event that was not stored."""
 
 import logging
+from dataclasses import dataclass
 
 import psycopg2.errors
 from flask import current_app
@@ -35,6 +36,11 @@ class NotTheOwner(Forbidden):
 class MessageNotFound(NotFound):
     code = "message_not_found"
     message = "No such message in this room."
+
+
+class ReplyTargetNotFound(NotFound):
+    code = "message_not_found"
+    message = "The message this replies to is not in this room."
 
 
 class NotTheAuthor(Forbidden):
@@ -311,18 +317,29 @@ def check_rate(user_id):
         raise RateLimited(retry_after, "You are sending messages too fast; slow down.")
 
 
-def do_send_message(room_id, user, content, client_id):
+@dataclass(frozen=True)
+class Draft:
+    """A message as a client sends it (over HTTP or the socket)."""
+
+    content: str
+    client_id: str | None
+    reply_to: int | None = None  # any message of the room: the reply joins its thread
+
+
+def do_send_message(room_id, user, draft):
     """Store the message with the room's next seq (with whatever else this process is storing at the
     same moment), then publish it. Returns (event, created): a repeated client_id gives the stored
     event and created False, and publishes nothing."""
-    return sent_message(room_id, user, client_id, submit_message(room_id, user, content, client_id))
+    return sent_message(room_id, user, draft.client_id, submit_message(room_id, user, draft))
 
 
-def submit_message(room_id, user, content, client_id):
+def submit_message(room_id, user, draft):
     """The first half of do_send_message: the sender's rate checked, the message queued to be
     stored, in the order of the calls. sent_message() waits for the outcome."""
     check_rate(user["id"])
-    send = storage.Send(room_id, user["id"], content, client_id, tuple(mentioned_names(content)))
+    send = storage.Send(
+        room_id, user["id"], draft.content, draft.client_id, tuple(mentioned_names(draft.content)), draft.reply_to
+    )
     return current_app.extensions["parley_committer"].submit(send)
 
 
@@ -334,8 +351,13 @@ def sent_message(room_id, user, client_id, submitted):
     if outcome == "blocked":
         raise Blocked()
     with db.autocommit() as cursor:
-        if outcome == "repeated":
-            return event_from_row(storage.find_sent_event(cursor, room_id, user["id"], client_id)), False
+        # A repeat is the stored message, even if what it answered is gone since.
+        if outcome in ("repeated", "no_reply_target") and client_id is not None:
+            sent = storage.find_sent_event(cursor, room_id, user["id"], client_id)
+            if sent is not None:
+                return event_from_row(sent), False
+        if outcome == "no_reply_target":
+            raise ReplyTargetNotFound()
         _member_room(cursor, room_id, user["id"])  # which error: no such room, or not a member
     raise NotAMember()  # joined and left again meanwhile
 
@@ -410,14 +432,41 @@ def read_events(room_id, user_id, after_seq, before_seq, limit):
         else:
             rows = storage.events_after(cursor, room_id, after_seq or 0, limit)
         events = [event_from_row(row) for row in rows]
-        messages = {event["id"]: event for event in events if event["type"] == "message"}
-        for message in messages.values():
-            message["reactions"] = []
-        for row in storage.reactions_of(cursor, messages):
-            messages[row["message_id"]]["reactions"].append(
-                {"emoji": row["emoji"], "count": row["count"], "user_ids": row["user_ids"]}
-            )
+        _add_reactions(cursor, [event for event in events if event["type"] == "message"])
+        _add_thread_summaries(cursor, [event for event in events if event["type"] == "message"])
     return {"events": events, "last_seq": room["last_seq"]}
+
+
+def _add_reactions(cursor, messages):
+    """Each message event's `reactions` as they are now."""
+    by_id = {message["id"]: message for message in messages}
+    for message in messages:
+        message["reactions"] = []
+    for row in storage.reactions_of(cursor, by_id):
+        by_id[row["message_id"]]["reactions"].append(
+            {"emoji": row["emoji"], "count": row["count"], "user_ids": row["user_ids"]}
+        )
+
+
+def _add_thread_summaries(cursor, messages):
+    """Each root message event's `reply_count` and `last_reply_at` (a reply has neither)."""
+    roots = {message["id"]: message for message in messages if message["reply_to"] is None}
+    for root in roots.values():
+        root["reply_count"], root["last_reply_at"] = 0, None
+    for row in storage.thread_summaries(cursor, roots):
+        roots[row["root_id"]]["reply_count"] = row["reply_count"]
+        roots[row["root_id"]]["last_reply_at"] = row["last_reply_at"]
+
+
+def list_replies(room_id, user_id, root_id, after_id, limit):
+    """The replies to a message of the room, in order, with the id to ask the next page after."""
+    with db.transaction() as cursor:
+        _member_room(cursor, room_id, user_id)
+        if not storage.message_exists(cursor, room_id, root_id):
+            raise MessageNotFound()
+        replies = [event_from_row(row) for row in storage.replies_to(cursor, room_id, root_id, after_id, limit)]
+        _add_reactions(cursor, replies)
+    return {"replies": replies, "next_after_id": replies[-1]["id"] if len(replies) == limit else None}
 
 
 class _Unchanged(Exception):

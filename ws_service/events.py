@@ -28,6 +28,7 @@ def event_from_row(row: Mapping[str, Any]) -> EventDict:
             "user": user,
             "content": row["content"],
             "client_id": row["client_id"],
+            "reply_to": row["reply_to"],  # the thread's root, or None
             "created_at": row["created_at"],
         }
     if row["kind"] == "message_edited":

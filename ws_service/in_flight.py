@@ -29,20 +29,20 @@ class InFlightSends:
         self._connection = connection
         self._answer_failure = answer_failure
         self._app = current_app._get_current_object()  # type: ignore[attr-defined]  # the answerer runs outside the request
-        self._waiting: deque[tuple[str, AsyncResult]] = deque()  # (client_id, the committer's answer)
+        self._waiting: deque[tuple[str | None, AsyncResult]] = deque()  # (client_id, the committer's answer)
         self._slots = gevent.lock.BoundedSemaphore(MAX_SENDS_IN_FLIGHT)
         self._answerer: gevent.Greenlet | None = None
 
-    def send(self, content: str, client_id: str) -> None:
+    def send(self, draft: actions.Draft) -> None:
         """Queue a message to be stored (an ApiError at once if the sender is over its rate)."""
         connection = self._connection
         self._slots.acquire()
         try:
-            submitted = actions.submit_message(connection.room_id, connection.user, content, client_id)
+            submitted = actions.submit_message(connection.room_id, connection.user, draft)
         except BaseException:
             self._slots.release()
             raise
-        self._waiting.append((client_id, submitted))
+        self._waiting.append((draft.client_id, submitted))
         if self._answerer is None:
             self._answerer = gevent.spawn(self._answer)
 

@@ -30,6 +30,16 @@ def client_id(body):
     return text_field(body, "client_id", min_length=CLIENT_ID_LENGTH[0], max_length=CLIENT_ID_LENGTH[1])
 
 
+def message_draft(body):
+    """A send's fields (an HTTP body or a socket frame)."""
+    reply_to = body.get("reply_to")
+    if reply_to is not None and (
+        isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 1 <= reply_to <= MAX_ID
+    ):
+        raise BadRequest("'reply_to' must be a message id.", code="wrong_type")
+    return actions.Draft(message_content(body), client_id(body), reply_to)
+
+
 def _seq_arg(name):
     return int_arg(name, minimum=0, maximum=MAX_ID)
 
@@ -165,6 +175,13 @@ def read_messages(room_id):
 @bp.post("/rooms/<id:room_id>/messages")
 @login_required
 def send_message(room_id):
-    body = json_object()
-    event, created = actions.do_send_message(room_id, g.user, message_content(body), client_id(body))
+    event, created = actions.do_send_message(room_id, g.user, message_draft(json_object()))
     return jsonify(event), (201 if created else 200)
+
+
+@bp.get("/rooms/<id:room_id>/messages/<id:message_id>/replies")
+@login_required
+def read_replies(room_id, message_id):
+    after_id = int_arg("after_id", default=0, minimum=0, maximum=MAX_ID)
+    limit = limit_arg(default=100, maximum=500)
+    return jsonify(actions.list_replies(room_id, g.user["id"], message_id, after_id, limit))

@@ -22,7 +22,7 @@ from ws_service.connection import Connection
 from ws_service.in_flight import InFlightSends
 from ws_service.reactions import emoji_of
 from ws_service.reading import InlineReader
-from ws_service.routes import client_id, message_content, read_seq
+from ws_service.routes import message_content, message_draft, read_seq
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +153,10 @@ def _message_id(frame):
 
 
 def _on_send(connection, frame):
-    content, ref = message_content(frame), client_id(frame)
+    draft = message_draft(frame)
     if connection.sends_in_flight is None:  # made on a socket's first send: most sockets only listen
         connection.sends_in_flight = InFlightSends(connection, _answer_failure)
-    connection.sends_in_flight.send(content, ref)
+    connection.sends_in_flight.send(draft)
 
 
 def _on_edit(connection, frame):

@@ -10,7 +10,7 @@ import psycopg2
 import psycopg2.extras
 import requests
 
-from tests.conftest import METRICS_HEADERS
+from tests.conftest import METRICS_HEADERS, as_in_history
 from ws_service import storage
 
 
@@ -67,6 +67,22 @@ def test_one_batch_checks_numbers_and_mentions_each_message_as_if_alone(person, 
     assert history(person, dm) == []
 
 
+def test_a_batch_threads_each_reply_to_its_root_and_refuses_one_to_another_room(person, database_url):
+    room, elsewhere = person.create_room(), person.create_room()
+    root = person.post(f"/ws/rooms/{room}/messages", json={"content": "root"}).json()
+    reply = person.post(f"/ws/rooms/{room}/messages", json={"content": "reply", "reply_to": root["id"]}).json()
+    foreign = person.post(f"/ws/rooms/{elsewhere}/messages", json={"content": "not here"}).json()
+    sends = [
+        storage.Send(room, person.id, "to the reply", None, reply_to=reply["id"]),
+        storage.Send(room, person.id, "to another room's", None, reply_to=foreign["id"]),
+        storage.Send(room, person.id, "plain", None),
+    ]
+    with cursor_on(database_url) as cursor:
+        outcomes = storage.store_messages(cursor, sends)
+    assert [outcome for outcome, _ in outcomes] == ["stored", "no_reply_target", "stored"]
+    assert [(row["seq"], row["reply_to"]) for _, row in outcomes if row] == [(3, root["id"]), (4, None)]
+
+
 def batches_so_far(ws_base_url):
     metrics = requests.get(f"{ws_base_url}/ws/metrics", headers=METRICS_HEADERS, timeout=10).text
     count = float(re.search(r"^parley_message_batch_size_count (\S+)$", metrics, re.M).group(1))
@@ -98,7 +114,7 @@ def test_concurrent_senders_are_stored_together_gapless_and_each_acknowledged_wi
         by_seq = {e["seq"]: e for e in stored}
         for answer in (answer for sent_to, _, answer in sent if sent_to == room):
             # The acknowledgement is the stored event, which the history shows with its reactions.
-            assert by_seq[answer["seq"]] == {**answer, "reactions": []}
+            assert by_seq[answer["seq"]] == as_in_history(answer)
     batches_after, messages_after = batches_so_far(ws_base_url)
     assert messages_after - messages_before == 400
     assert batches_after - batches_before < 400, "no two messages were ever stored together"
