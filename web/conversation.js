@@ -8,6 +8,7 @@ import { actionButton, applyReaction, arrangeDays, messageNode, nameActions, sho
 import { $, element, endSession, say, session, showView } from "./page.js";
 import { RoomConnection } from "./room.js";
 import { mentioned, renderRooms, rooms, showRooms, whenChosen } from "./room_list.js";
+import { forgetThreads, noteDeleted, noteReply, openThread, openThreadRoot, threadList } from "./threads.js";
 
 // { id, name, connection, firstSeq, readMark, dividerShown, readSent, readTimer, typists, live, owned }
 let room = null;
@@ -19,6 +20,7 @@ let typingSentAt = 0;
 export function leaveRoomView() {
   for (const clientId of [...unsent.keys()]) forgetUnsent(clientId);
   if (room) room.connection.close();
+  forgetThreads();
   room = null;
   session.openRoomId = null;
   $("#room").hidden = true;
@@ -42,7 +44,11 @@ export async function openRoom(summary) {
   $("#rename").hidden = !owner || joined.kind === "dm";
   $("#delete-room").hidden = !owner || joined.kind === "dm";
   const connection = new RoomConnection(summary.id, {
-    onEvent: (event) => { showEvent(event); scheduleRead(); },
+    onEvent: (event) => {
+      // A root from the history counts its replies up to the seq that history was read at.
+      showEvent(event, $("#messages"), event.reply_count === undefined ? event.seq : connection.readThrough);
+      scheduleRead();
+    },
     onPresence: (clients) => {
       $("#online").replaceChildren(...clients.map((user) => element("li", user.username)));
       const listed = rooms.get(summary.id);
@@ -173,7 +179,10 @@ const messageTools = {
   get moderating() {
     return Boolean(room?.owned);
   },
+  openThread: (node) => openThread(room.id, node, threadTools).catch((error) => say(error.message)),
 };
+// In the thread pane, the same tools but Reply: a thread's replies have no threads of their own.
+const threadTools = Object.create(messageTools, { openThread: { value: null } });
 
 // Editing keeps what was written, lines and markdown and all: Enter saves, Shift+Enter starts a new
 // line, Escape cancels, as in the composer.
@@ -213,28 +222,38 @@ function startEditing(node) {
   input.focus();
 }
 
-function showEvent(event, list = $("#messages")) {
+// readThrough: for a root message, the seq up to which its reply count is known.
+function showEvent(event, list = $("#messages"), readThrough = event.seq) {
   const followingTheNewest = list.isConnected && atTheNewest(list);
   if (room && (room.firstSeq === null || event.seq < room.firstSeq)) room.firstSeq = event.seq;
-  if (event.type === "message") {
+  // The message where it is shown: in the flow, in the open thread, or both (the thread's root).
+  const shown = () => [list, threadList(), $("#thread-root")]
+    .map((where) => where?.querySelector(`[data-id="${event.id}"]`)).filter(Boolean);
+  if (event.type === "message" && event.reply_to) {
+    if (event.client_id) forgetUnsent(event.client_id);
+    noteReply(event);
+    if (room) forgetTypist(event.user.username);
+  } else if (event.type === "message") {
     const pending = event.client_id && list.querySelector(`[data-client-id="${CSS.escape(event.client_id)}"]`);
     if (event.client_id) forgetUnsent(event.client_id);
     const node = messageNode(event, messageTools);
+    node.thread.countedThrough = readThrough;
     if (pending) pending.replaceWith(node); // our own message, confirmed: shown once
     else list.append(node);
     if (room && list.id === "messages") markFirstUnread(event, node);
     if (room) forgetTypist(event.user.username);
   } else if (event.type === "message_edited") {
-    const message = list.querySelector(`[data-id="${event.id}"]`);
-    if (message?.querySelector(".content")) showEdited(message, event.content); // else being edited here
+    for (const message of shown()) {
+      if (message.querySelector(".content")) showEdited(message, event.content); // else being edited here
+    }
   } else if (event.type === "message_deleted") {
-    list.querySelector(`[data-id="${event.id}"]`)?.remove();
+    noteDeleted(event);
+    shown().forEach((message) => message.remove());
   } else if (event.type === "reaction_added" || event.type === "reaction_removed") {
-    const message = list.querySelector(`[data-id="${event.id}"]`);
-    if (message?.reactions) applyReaction(message, event);
+    for (const message of shown()) if (message.reactions) applyReaction(message, event);
   }
   arrangeDays(list);
-  if (followingTheNewest) list.lastElementChild?.scrollIntoView({ block: "end" });
+  if (followingTheNewest) list.scrollTop = list.scrollHeight;
 }
 
 // Someone reading the newest messages is kept at them: when one arrives, and when what is around the
@@ -377,13 +396,13 @@ $("#composer").addEventListener("input", () => {
 const SEND_ANSWER_MS = 10000;
 const unsent = new Map();
 
-function sendMessage(content, clientId, node) {
+function sendMessage(content, clientId, node, replyTo = null) {
   const entry = { node, content, timer: null };
   unsent.set(clientId, entry);
   node.classList.remove("failed");
   node.classList.add("pending");
   node.querySelector(".unsent")?.remove();
-  if (!room.connection.send({ type: "send", content, client_id: clientId })) {
+  if (!room.connection.send({ type: "send", content, client_id: clientId, reply_to: replyTo })) {
     markUnsent(clientId, "Not connected.");
     return;
   }
@@ -399,7 +418,7 @@ function markUnsent(clientId, reason) {
   node.classList.add("failed");
   node.querySelector(".unsent")?.remove();
   // The same client_id: if the first try was stored after all, the server answers with it, once.
-  const retry = actionButton("Retry", () => sendMessage(content, clientId, node));
+  const retry = actionButton("Retry", () => sendMessage(content, clientId, node, node.dataset.replyTo ? Number(node.dataset.replyTo) : null));
   const discard = actionButton("Discard", () => {
     forgetUnsent(clientId);
     node.remove();
@@ -427,4 +446,28 @@ $("#composer").addEventListener("submit", (event) => {
   node.scrollIntoView({ block: "end" });
   input.value = "";
   sendMessage(content, clientId, node);
+});
+
+// The thread pane's own composer: a reply to the open thread, pending in the pane until stored.
+$("#thread-composer").content.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("#thread-composer").requestSubmit();
+  }
+});
+
+$("#thread-composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = event.currentTarget.content;
+  const content = input.value.trim();
+  const rootId = openThreadRoot();
+  if (!room || !rootId || !content) return;
+  const clientId = newClientId();
+  const node = messageNode({ id: "", user: session.me, content });
+  node.dataset.clientId = clientId;
+  node.dataset.replyTo = rootId;
+  threadList().append(node);
+  node.scrollIntoView({ block: "end" });
+  input.value = "";
+  sendMessage(content, clientId, node, rootId);
 });

@@ -108,9 +108,10 @@ export function timeNode(createdAt) {
   return node;
 }
 
-// tools: { edit(node), remove(node), react(node, emoji, adding), moderating }: one's own stored messages
-// get Edit and Delete; with `moderating` (the room's owner), everyone else's get Delete; every stored
-// message gets its reactions and a way to add one.
+// tools: { edit(node), remove(node), react(node, emoji, adding), moderating, openThread(node)? }: one's
+// own stored messages get Edit and Delete; with `moderating` (the room's owner), everyone else's get
+// Delete; every stored message gets its reactions and a way to add one; with `openThread`, a message
+// that is no reply gets Reply, and says how many replies it has.
 export function messageNode(event, tools) {
   const node = element("li", undefined, "message");
   if (mentionsMe(event.content)) node.classList.add("mention");
@@ -130,9 +131,20 @@ export function messageNode(event, tools) {
     const buttons = element("span", undefined, "tools");
     const offered = line.querySelector(".offered");
     buttons.append(actionButton("React", () => { offered.hidden = !offered.hidden; }));
+    const threaded = tools.openThread && !event.reply_to;
+    if (threaded) buttons.append(actionButton("Reply", () => tools.openThread(node)));
     if (own) buttons.append(actionButton("Edit", () => tools.edit(node)));
     if (own || tools.moderating) buttons.append(actionButton("Delete", () => tools.remove(node)));
     node.append(buttons, line);
+    if (threaded) {
+      // What the history counted, up to the seq it was read at (the caller sets it): replies after it add.
+      node.thread = { count: event.reply_count ?? 0, lastAt: event.last_reply_at, countedThrough: event.seq };
+      const summary = element("button", undefined, "thread-summary");
+      summary.type = "button";
+      summary.addEventListener("click", () => tools.openThread(node));
+      node.append(summary);
+      showThreadSummary(node);
+    }
   }
   nameActions(node);
   return node;
@@ -189,6 +201,15 @@ function showReactions(node, line) {
     return chip;
   });
   line.querySelector(".chips").replaceChildren(...chips);
+}
+
+// "3 replies", under a message that has any; its title says when the last came.
+export function showThreadSummary(node) {
+  const summary = node.querySelector(".thread-summary");
+  const { count, lastAt } = node.thread;
+  summary.hidden = count <= 0;
+  summary.textContent = count === 1 ? "1 reply" : `${count} replies`;
+  summary.title = lastAt ? `Last reply ${new Date(lastAt).toLocaleString()}` : "";
 }
 
 export function actionButton(action, onClick) {

@@ -11,6 +11,7 @@ export class RoomConnection {
     // onEvent(event), onPresence(clients), onState(text), onError(frame), onSessionEnded(frame), onTyping(user)
     this.handlers = handlers;
     this.lastSeq = 0;
+    this.readThrough = 0; // the room's last seq when the history applied last was read
     this.clients = new Map();
     this.closed = false;
     this.attempt = 0;
@@ -21,6 +22,7 @@ export class RoomConnection {
     // The newest 200 events; the socket then sends what comes after them.
     const page = await api("GET", `/ws/rooms/${this.roomId}/messages?limit=200&before=${Number.MAX_SAFE_INTEGER}`);
     if (this.closed) return; // another room was opened meanwhile
+    this.readThrough = page.last_seq; // what the history's counts (replies) include
     page.events.forEach((event) => this.apply(event));
     this.connect();
   }
@@ -79,6 +81,7 @@ export class RoomConnection {
 
   async fillGap(beforeSeq) {
     const page = await api("GET", `/ws/rooms/${this.roomId}/messages?after=${this.lastSeq}&before=${beforeSeq}&limit=500`);
+    this.readThrough = page.last_seq;
     page.events.forEach((event) => this.apply(event));
   }
 
