@@ -89,6 +89,12 @@ class Config:
     message_rate_per_second: float = 5.0
     message_burst: int = 20
     room_creations_per_hour: int = 20  # per user; 0 turns the limit off
+    # Attachments: the largest file (nginx's upload location allows this plus the multipart framing;
+    # raise both together), uploads per user per hour (0: no limit), and how often unsent ones
+    # older than a day are looked for.
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    attachment_uploads_per_hour: int = 120
+    attachment_cleanup_seconds: float = 3600.0
     presence_ttl_seconds: float = 30.0  # how long a dead process's sockets still count as online
     # make run's server (nginx does the same in front of the services).
     # An idle keep-alive; a request line and headers, a read of a body or a write of an answer this slow.
@@ -141,6 +147,9 @@ class Config:
             message_rate_per_second=_float(environ, "MESSAGE_RATE_PER_SECOND", cls.message_rate_per_second),
             message_burst=_int(environ, "MESSAGE_BURST", cls.message_burst),
             room_creations_per_hour=_int(environ, "ROOM_CREATIONS_PER_HOUR", cls.room_creations_per_hour),
+            max_attachment_bytes=_int(environ, "MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes),
+            attachment_uploads_per_hour=_int(environ, "ATTACHMENT_UPLOADS_PER_HOUR", cls.attachment_uploads_per_hour),
+            attachment_cleanup_seconds=_float(environ, "ATTACHMENT_CLEANUP_SECONDS", cls.attachment_cleanup_seconds),
             presence_ttl_seconds=_float(environ, "PRESENCE_TTL_SECONDS", cls.presence_ttl_seconds),
             http_client_timeout_seconds=_float(environ, "HTTP_CLIENT_TIMEOUT_SECONDS", cls.http_client_timeout_seconds),
             max_connections_per_address=_int(environ, "MAX_CONNECTIONS_PER_ADDRESS", cls.max_connections_per_address),

@@ -7,6 +7,7 @@ import datetime
 import hmac
 import io
 import json
+import re
 from importlib import resources
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -44,7 +45,10 @@ def create_service_app(service_name, package, config=None, path_prefixes=("",)):
     app.extensions["parley_limits"] = {}  # GET /limits: each service adds what its clients need (limits())
     register_error_handlers(app)
     logs.init_app(app, service_name)
-    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, config.max_body_bytes)
+    # Routes that take more than MAX_BODY_BYTES (uploads): compiled path pattern -> their limit.
+    larger_bodies: dict[re.Pattern, int] = {}
+    app.extensions["parley_larger_bodies"] = larger_bodies
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, config.max_body_bytes, larger_bodies)
     if config.trusted_proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxy_hops)
     db.init_app(app, config)
@@ -71,20 +75,25 @@ class ChunkedBodyLimit:
     gives up waiting for it) hand the application no body and the refusal, which refuse_unread_body()
     raises through the usual error path."""
 
-    def __init__(self, app, limit):
+    def __init__(self, app, limit, larger_bodies):
         self._app = app
         self._limit = limit
+        self._larger_bodies = larger_bodies  # path pattern -> the limit of the routes it matches
+
+    def _limit_for(self, path):
+        return next((limit for pattern, limit in self._larger_bodies.items() if pattern.fullmatch(path)), self._limit)
 
     def __call__(self, environ, start_response):
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             refusal = None
+            limit = self._limit_for(environ.get("PATH_INFO", ""))
             try:
-                body = environ["wsgi.input"].read(self._limit + 1)
+                body = environ["wsgi.input"].read(limit + 1)
             except ApiError as error:
                 body, refusal = b"", error
-            if len(body) > self._limit:
+            if len(body) > limit:
                 # Close afterwards: the rest of the body is never read.
-                message = f"The request body is larger than {self._limit} bytes."
+                message = f"The request body is larger than {limit} bytes."
                 body, refusal = b"", PayloadTooLarge(message, headers={"Connection": "close"})
             environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
             if refusal is not None:

@@ -229,7 +229,8 @@ def config(database_url):
 
 
 # The suite registers hundreds of people from one address into databases its servers share; the
-# login and registration limits are tested on servers of their own (tests/auth_service/test_limits.py).
+# login and registration limits are tested on servers of their own (tests/auth_service/test_limits.py),
+# as are the room creation and upload limits.
 # bcrypt at its cheapest, since each of those people costs two hashes; the production cost is
 # tested by the tests about hashing (tests/auth_service/test_passwords.py).
 # One signing key for the run, shared by its servers and the tests that make tokens themselves.
@@ -238,10 +239,13 @@ TEST_SERVER_SETTINGS = {
     "LOGIN_FAILURES_PER_USERNAME": "0",
     "LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS": "0",
     "ROOM_CREATIONS_PER_HOUR": "0",
+    "ATTACHMENT_UPLOADS_PER_HOUR": "0",
     "REGISTRATIONS_PER_ADDRESS": "0",
     "BCRYPT_ROUNDS": "4",
     "JWT_SECRET": secrets.token_urlsafe(48),
     "METRICS_TOKEN": secrets.token_urlsafe(16),
+    # Unsent uploads are looked for every second rather than every hour, so a test sees them go.
+    "ATTACHMENT_CLEANUP_SECONDS": "1",
 }
 METRICS_HEADERS = {"Authorization": f"Bearer {TEST_SERVER_SETTINGS['METRICS_TOKEN']}"}
 

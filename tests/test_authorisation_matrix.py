@@ -42,7 +42,8 @@ def people(base_url, config):
 
 
 def fresh_rooms(people):
-    """A private and a public room of the owner's, each with the member in it and one message of each."""
+    """A private and a public room of the owner's, each with the member in it, one message of each,
+    and a message of the owner's with a file."""
     owner, member = people[OWNER], people[MEMBER]
     rooms = {}
     for kind, private in (("private", True), ("public", False)):
@@ -55,12 +56,18 @@ def fresh_rooms(people):
             who: people[who].post(f"/ws/rooms/{room_id}/messages", json={"content": f"from {who}"}).json()["id"]
             for who in (OWNER, MEMBER)
         }
-        rooms[kind] = SimpleNamespace(id=room_id, messages=messages)
+        file = owner.post(f"/ws/rooms/{room_id}/attachments", files={"file": UPLOADED_FILE}).json()["id"]
+        sent = owner.post(f"/ws/rooms/{room_id}/messages", json={"content": "a file", "attachments": [file]})
+        assert sent.status_code == 201, sent.text
+        rooms[kind] = SimpleNamespace(id=room_id, messages=messages, file=file)
     return rooms
 
 
+# A body sent as multipart/form-data, in a part named `file` (an upload), rather than as JSON.
+UPLOADED_FILE = ("notes.txt", b"the minutes")
+
 # (name, method, path, body, {room kind: {caller: status}} or {caller: status}).
-# Paths are formatted with the room, the owner's message in it, and the untouched `target` user.
+# Paths are formatted with the room, the owner's message and file in it, and the untouched `target` user.
 ROOM_ROUTES = [
     (
         "getClients",
@@ -133,6 +140,20 @@ ROOM_ROUTES = [
         {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 403, MEMBER: 200, OWNER: 200}},
     ),
     (
+        "upload a file",
+        "POST",
+        "/ws/rooms/{room}/attachments",
+        UPLOADED_FILE,
+        {"private": {STRANGER: 404, MEMBER: 201, OWNER: 201}, "public": {STRANGER: 403, MEMBER: 201, OWNER: 201}},
+    ),
+    (
+        "download a file",
+        "GET",
+        "/ws/rooms/{room}/attachments/{file}",
+        None,
+        {"private": {STRANGER: 404, MEMBER: 200, OWNER: 200}, "public": {STRANGER: 404, MEMBER: 200, OWNER: 200}},
+    ),
+    (
         "mark read",
         "POST",
         "/ws/rooms/{room}/read",
@@ -196,6 +217,8 @@ def filled(template, **values):
 
 
 def call(caller, method, path, body):
+    if body is UPLOADED_FILE:
+        return caller.request(method, path, files={"file": body})
     return caller.request(method, path, **({"json": body} if body is not None else {}))
 
 
@@ -216,7 +239,7 @@ ROOM_CASES = [
 def test_room_route(people, name, kind, caller):
     _, method, path, body, expected = next(route for route in ROOM_ROUTES if route[0] == name)
     room = fresh_rooms(people)[kind]
-    values = {"room": room.id, "target": people["target"].id, "message": room.messages[OWNER]}
+    values = {"room": room.id, "target": people["target"].id, "message": room.messages[OWNER], "file": room.file}
     response = call(people[caller], method, filled(path, **values), filled(body, **values))
     if caller in REFUSED_TOKEN:
         assert_refused_token(response, caller)
@@ -291,6 +314,9 @@ FRAMES = [
     ("unreact", MEMBER, OWNER, "reaction_removed"),
     ("reply", MEMBER, OWNER, "message"),
     ("reply", OWNER, MEMBER, "message"),
+    ("attach", MEMBER, MEMBER, "message"),  # "author": whose upload the send names
+    ("attach", MEMBER, OWNER, "attachment_not_found"),
+    ("attach", OWNER, MEMBER, "attachment_not_found"),
 ]
 
 
@@ -310,12 +336,20 @@ def test_frame(people, kind, frame_type, sender, author, outcome):
             socket.receive_until(lambda f: f["type"] == "reaction_added")
         if frame_type == "reply":
             frame = {"type": "send", "content": "re", "client_id": uuid.uuid4().hex, "reply_to": frame["id"]}
+        if frame_type == "attach":
+            uploaded = people[author].post(f"/ws/rooms/{room.id}/attachments", files={"file": UPLOADED_FILE})
+            frame = {
+                "type": "send",
+                "content": "",
+                "client_id": uuid.uuid4().hex,
+                "attachments": [uploaded.json()["id"]],
+            }
         socket.send(**frame)
         answers = ("error", "message", "message_edited", "message_deleted", "reaction_added", "reaction_removed")
         answer = socket.receive_until(lambda f: f["type"] in answers)[-1]
         assert answer.get("code", answer["type"]) == outcome, answer
         history = people[OWNER].get(f"/ws/rooms/{room.id}/messages?after=0").json()["events"]
-        assert len(history) == 2 + (frame_type == "unreact") + (answer["type"] != "error")
+        assert len(history) == 3 + (frame_type == "unreact") + (answer["type"] != "error")
     finally:
         socket.close()
 

@@ -3,18 +3,29 @@
 Its paths begin with /ws/ on its own port, as behind the gateway, which keeps the prefix.
 """
 
+import os
 import signal
+
+from gevent.threadpool import ThreadPool
 
 from shared.background import BackgroundLoops
 from shared.service import create_service_app, length_limit
 from ws_service import actions
+from ws_service.attachments import remove_unsent_uploads_forever
 from ws_service.broker import InMemoryBroker, RedisBroker
 from ws_service.committer import MessageCommitter
 from ws_service.database_events import close_sockets_on_database_events
 from ws_service.hub import HEARTBEAT_SECONDS, RoomHub
 from ws_service.limits import TokenBuckets
 from ws_service.reading import NeverStarted
-from ws_service.routes import CLIENT_ID_LENGTH, CONTENT_LENGTH, ROOM_NAME_LENGTH
+from ws_service.routes import (
+    CLIENT_ID_LENGTH,
+    CONTENT_LENGTH,
+    MAX_ATTACHMENTS,
+    MULTIPART_FRAMING_BYTES,
+    ROOM_NAME_LENGTH,
+    UPLOAD_PATH,
+)
 from ws_service.routes import bp as rooms_bp
 from ws_service.sockets import TYPING_INTERVAL_SECONDS
 from ws_service.sockets import bp as sockets_bp
@@ -78,7 +89,12 @@ def create_app(config=None):
         messages_per_second=config.message_rate_per_second,
         message_burst=config.message_burst,
         max_frame_bytes=config.ws_max_frame_bytes,
+        max_attachment_bytes=config.max_attachment_bytes,
+        attachments_per_message=MAX_ATTACHMENTS,
     )
+    app.extensions["parley_larger_bodies"][UPLOAD_PATH] = config.max_attachment_bytes + MULTIPART_FRAMING_BYTES
+    # Decoding images and making thumbnails: Pillow releases the GIL, so as many threads as cores.
+    app.extensions["parley_image_threads"] = ThreadPool(os.cpu_count() or 1)
     app.register_blueprint(rooms_bp)
     app.register_blueprint(sockets_bp)
     app.register_blueprint(user_events_bp)
@@ -87,6 +103,7 @@ def create_app(config=None):
     hub.start(broker, loops)
     broker.start(loops)
     committer.start(loops)
+    loops.spawn("removal of unsent uploads", remove_unsent_uploads_forever, app, config.attachment_cleanup_seconds)
     close_sockets_on_database_events(app.extensions["parley_database_events"], hub)
     return app
 

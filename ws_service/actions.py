@@ -43,6 +43,11 @@ class ReplyTargetNotFound(NotFound):
     message = "The message this replies to is not in this room."
 
 
+class AttachmentsUnavailable(NotFound):
+    code = "attachment_not_found"
+    message = "A file named is not an upload of yours to this room waiting to be sent."
+
+
 class NotTheAuthor(Forbidden):
     code = "not_the_author"
     message = "Only its author may change this message."
@@ -98,7 +103,7 @@ def _visible_room(cursor, room_id, user_id):
     return room
 
 
-def _member_room(cursor, room_id, user_id):
+def member_room(cursor, room_id, user_id):
     room = _visible_room(cursor, room_id, user_id)
     if not room["is_member"]:
         raise NotAMember()
@@ -204,7 +209,7 @@ def do_mark_read(room_id, user_id, seq):
     """The member has read up to `seq`: their mark moves forward only, to the room's last seq at most."""
     with db.autocommit() as cursor:
         if storage.mark_read(cursor, room_id, user_id, seq) is None:
-            _member_room(cursor, room_id, user_id)  # which error: no such room, or not a member
+            member_room(cursor, room_id, user_id)  # which error: no such room, or not a member
             raise NotAMember()
 
 
@@ -324,6 +329,7 @@ class Draft:
     content: str
     client_id: str | None
     reply_to: int | None = None  # any message of the room: the reply joins its thread
+    attachment_ids: tuple[int, ...] = ()  # uploads of the sender's to the room
 
 
 def do_send_message(room_id, user, draft):
@@ -338,7 +344,13 @@ def submit_message(room_id, user, draft):
     stored, in the order of the calls. sent_message() waits for the outcome."""
     check_rate(user["id"])
     send = storage.Send(
-        room_id, user["id"], draft.content, draft.client_id, tuple(mentioned_names(draft.content)), draft.reply_to
+        room_id,
+        user["id"],
+        draft.content,
+        draft.client_id,
+        tuple(mentioned_names(draft.content)),
+        draft.reply_to,
+        draft.attachment_ids,
     )
     return current_app.extensions["parley_committer"].submit(send)
 
@@ -352,13 +364,15 @@ def sent_message(room_id, user, client_id, submitted):
         raise Blocked()
     with db.autocommit() as cursor:
         # A repeat is the stored message, even if what it answered is gone since.
-        if outcome in ("repeated", "no_reply_target") and client_id is not None:
+        if outcome in ("repeated", "no_reply_target", "attachments_unavailable") and client_id is not None:
             sent = storage.find_sent_event(cursor, room_id, user["id"], client_id)
             if sent is not None:
                 return event_from_row(sent), False
         if outcome == "no_reply_target":
             raise ReplyTargetNotFound()
-        _member_room(cursor, room_id, user["id"])  # which error: no such room, or not a member
+        if outcome == "attachments_unavailable":
+            raise AttachmentsUnavailable()
+        member_room(cursor, room_id, user["id"])  # which error: no such room, or not a member
     raise NotAMember()  # joined and left again meanwhile
 
 
@@ -400,7 +414,7 @@ def _change_message(room_id, user, message_id, new_content):
     published after the commit. Its author may do either; the room's owner may also delete."""
     check_rate(user["id"])
     with db.transaction() as cursor:
-        room = _member_room(cursor, room_id, user["id"])
+        room = member_room(cursor, room_id, user["id"])
         seq = storage.take_next_seq(cursor, room_id)
         message = storage.find_message(cursor, room_id, message_id)
         if message is None:
@@ -426,7 +440,7 @@ def read_events(room_id, user_id, after_seq, before_seq, limit):
     """The room's stored events, in seq order, with the room's last seq; each message with its
     reactions as they are now."""
     with db.transaction() as cursor:
-        room = _member_room(cursor, room_id, user_id)
+        room = member_room(cursor, room_id, user_id)
         if before_seq is not None:
             rows = storage.events_between(cursor, room_id, after_seq or 0, before_seq, limit)
         else:
@@ -461,7 +475,7 @@ def _add_thread_summaries(cursor, messages):
 def list_replies(room_id, user_id, root_id, after_id, limit):
     """The replies to a message of the room, in order, with the id to ask the next page after."""
     with db.transaction() as cursor:
-        _member_room(cursor, room_id, user_id)
+        member_room(cursor, room_id, user_id)
         if not storage.message_exists(cursor, room_id, root_id):
             raise MessageNotFound()
         replies = [event_from_row(row) for row in storage.replies_to(cursor, room_id, root_id, after_id, limit)]
@@ -479,7 +493,7 @@ def do_react(room_id, user, message_id, emoji, adding):
     check_rate(user["id"])
     try:
         with db.transaction() as cursor:
-            room = _member_room(cursor, room_id, user["id"])
+            room = member_room(cursor, room_id, user["id"])
             if room["kind"] == "dm" and storage.dm_blocked(cursor, room_id):
                 raise Blocked()
             # The room's row, locked to the commit: its reactions change one at a time, so the

@@ -29,6 +29,7 @@ def event_from_row(row: Mapping[str, Any]) -> EventDict:
             "content": row["content"],
             "client_id": row["client_id"],
             "reply_to": row["reply_to"],  # the thread's root, or None
+            "attachments": [attachment_view(row["room_id"], attachment) for attachment in row["attachments"] or ()],
             "created_at": row["created_at"],
         }
     if row["kind"] == "message_edited":
@@ -37,6 +38,23 @@ def event_from_row(row: Mapping[str, Any]) -> EventDict:
         actor = {"id": row["actor_id"], "username": row["actor_name"]} if row["actor_id"] is not None else DELETED_USER
         return {"type": row["kind"], **base, "emoji": row["emoji"], "user": actor}
     return {"type": "message_deleted", **base}
+
+
+def attachment_url(room_id: int, attachment_id: int) -> str:
+    return f"/ws/rooms/{room_id}/attachments/{attachment_id}"
+
+
+def attachment_view(room_id: int, attachment: Mapping[str, Any]) -> dict[str, Any]:
+    """A file as a message event and the upload's answer show it."""
+    return {
+        "id": attachment["id"],
+        "name": attachment["name"],
+        "size": attachment["size"],
+        "content_type": attachment["content_type"],
+        "url": attachment_url(room_id, attachment["id"]),
+        "width": attachment["width"],
+        "height": attachment["height"],
+    }
 
 
 def presence_event(kind: str, room_id: int, user: Mapping[str, Any]) -> EventDict:

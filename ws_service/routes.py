@@ -1,11 +1,16 @@
 """ws_service's HTTP routes: rooms, members, and messages for clients without a WebSocket."""
 
-from flask import Blueprint, g, jsonify, request
+import re
+import urllib.parse
 
-from shared.errors import BadRequest
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+
+from shared.errors import BadRequest, UnsupportedMediaType
 from shared.tokens import login_required
 from shared.validation import MAX_ID, could_be_username, int_arg, json_object, limit_arg, text_field
-from ws_service import actions
+from ws_service import actions, attachments
+from ws_service.file_kinds import INLINE_IMAGE_TYPES
+from ws_service.images import THUMBNAIL_TYPE
 from ws_service.reactions import emoji_of
 
 bp = Blueprint("rooms", __name__, url_prefix="/ws")
@@ -13,6 +18,7 @@ bp = Blueprint("rooms", __name__, url_prefix="/ws")
 ROOM_NAME_LENGTH = (1, 64)
 CONTENT_LENGTH = (1, 4000)
 CLIENT_ID_LENGTH = (1, 64)
+MAX_ATTACHMENTS = 10  # files one message carries
 MAX_WAIT_SECONDS = 30
 
 
@@ -20,8 +26,11 @@ def room_name(body):
     return text_field(body, "name", min_length=ROOM_NAME_LENGTH[0], max_length=ROOM_NAME_LENGTH[1], strip=True)
 
 
-def message_content(body):
-    return text_field(body, "content", min_length=CONTENT_LENGTH[0], max_length=CONTENT_LENGTH[1], strip=True)
+def message_content(body, may_be_empty=False):
+    if may_be_empty and body.get("content") is None:
+        return ""
+    min_length = 0 if may_be_empty else CONTENT_LENGTH[0]
+    return text_field(body, "content", min_length=min_length, max_length=CONTENT_LENGTH[1], strip=True)
 
 
 def client_id(body):
@@ -31,13 +40,21 @@ def client_id(body):
 
 
 def message_draft(body):
-    """A send's fields (an HTTP body or a socket frame)."""
+    """A send's fields (an HTTP body or a socket frame); with files, the text may be empty."""
     reply_to = body.get("reply_to")
-    if reply_to is not None and (
-        isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 1 <= reply_to <= MAX_ID
-    ):
+    if reply_to is not None and not _is_id(reply_to):
         raise BadRequest("'reply_to' must be a message id.", code="wrong_type")
-    return actions.Draft(message_content(body), client_id(body), reply_to)
+    attachments = body.get("attachments") or []
+    if not isinstance(attachments, list) or not all(_is_id(item) for item in attachments):
+        raise BadRequest("'attachments' must be a list of uploads' ids.", code="wrong_type")
+    if len(attachments) > MAX_ATTACHMENTS or len(set(attachments)) != len(attachments):
+        raise BadRequest(f"'attachments' names up to {MAX_ATTACHMENTS} different uploads.", code="invalid_parameter")
+    content = message_content(body, may_be_empty=bool(attachments))
+    return actions.Draft(content, client_id(body), reply_to, tuple(attachments))
+
+
+def _is_id(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def _seq_arg(name):
@@ -185,3 +202,55 @@ def read_replies(room_id, message_id):
     after_id = int_arg("after_id", default=0, minimum=0, maximum=MAX_ID)
     limit = limit_arg(default=100, maximum=500)
     return jsonify(actions.list_replies(room_id, g.user["id"], message_id, after_id, limit))
+
+
+# An upload's body is its file and the multipart framing around it, which this allows for.
+MULTIPART_FRAMING_BYTES = 64 * 1024
+UPLOAD_PATH = re.compile(r"/ws/rooms/[0-9]+/attachments")
+
+
+@bp.post("/rooms/<id:room_id>/attachments")
+@login_required
+def upload_attachment(room_id):
+    attachments.check_upload(room_id, g.user["id"])  # before reading a body that may be refused anyway
+    request.max_content_length = current_app.config["PARLEY"].max_attachment_bytes + MULTIPART_FRAMING_BYTES
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("Send the file as multipart/form-data, in a part named 'file'.")
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("The file goes in a multipart part named 'file'.", code="missing_field")
+    name = attachments.file_name(upload.filename)
+    return jsonify(attachments.do_upload(room_id, g.user["id"], name, upload.stream)), 201
+
+
+@bp.get("/rooms/<id:room_id>/attachments/<id:attachment_id>")
+@login_required
+def attachment(room_id, attachment_id):
+    """The file, to the room's members. Only images that decoded are shown in the page (inline);
+    anything else, SVG and HTML included, is a download, whatever it was called."""
+    found = attachments.find_attachment(room_id, g.user["id"], attachment_id)
+    thumbnail = request.args.get("thumb") == "1"
+    etag = f"{found['id']}-thumb" if thumbnail else str(found["id"])  # a file's bytes never change
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    elif thumbnail:
+        response = Response(attachments.thumbnail_of(found["id"]), content_type=THUMBNAIL_TYPE)
+    else:
+        content_type = found["content_type"] + ("; charset=utf-8" if found["content_type"].startswith("text/") else "")
+        response = Response(stream_with_context(attachments.attachment_bytes(found["id"])), content_type=content_type)
+        response.content_length = found["size"]
+    shown = thumbnail or (found["content_type"] in INLINE_IMAGE_TYPES and found["width"] is not None)
+    response.headers["Content-Disposition"] = _disposition("inline" if shown else "attachment", found["name"])
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Asked again each time (its access is checked again: a deleted message's files are gone), but
+    # not sent again: the browser keeps what it has.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.set_etag(etag)
+    return response
+
+
+def _disposition(kind, name):
+    """A Content-Disposition naming the file in any script (RFC 6266), with a plain fallback."""
+    fallback = "".join(char if " " <= char < "\x7f" and char not in '"\\' else "_" for char in name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(name, safe='')}"

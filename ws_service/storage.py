@@ -353,8 +353,9 @@ def edit_message(cursor, message_id, content):
 
 
 def delete_message(cursor, message_id):
-    """Mark it deleted and forget what it said, in the message and in its edits."""
+    """Mark it deleted and forget what it said, in the message, in its edits and its files."""
     cursor.execute("UPDATE messages SET content = '', deleted_at = now() WHERE id = %(id)s", {"id": message_id})
+    cursor.execute("DELETE FROM attachments WHERE message_id = %(id)s", {"id": message_id})
     cursor.execute(
         "UPDATE room_events SET content = '' WHERE message_id = %(id)s AND content IS NOT NULL", {"id": message_id}
     )
@@ -456,6 +457,87 @@ def replies_to(cursor, room_id, root_id, after_id, limit):
     return cursor.fetchall()
 
 
+def uploads_since(cursor, user_id, seconds):
+    """How many files `user_id` uploaded in the last `seconds`, and how long ago the oldest of them."""
+    cursor.execute(
+        """
+        SELECT count(*) AS uploaded, extract(epoch FROM now() - min(created_at))::float AS oldest_age
+          FROM attachments WHERE user_id = %(user_id)s AND created_at > now() - make_interval(secs => %(seconds)s)
+        """,
+        {"user_id": user_id, "seconds": seconds},
+    )
+    return cursor.fetchone()
+
+
+def insert_attachment(cursor, room_id, user_id, name, size, content_type, image):
+    """An upload's row (its bytes go in insert_attachment_chunk); `image`: ImageFacts or None. Its id."""
+    cursor.execute(
+        """
+        INSERT INTO attachments (room_id, user_id, name, size, content_type, width, height, thumbnail)
+        VALUES (%(room_id)s, %(user_id)s, %(name)s, %(size)s, %(content_type)s, %(width)s, %(height)s, %(thumbnail)s)
+        RETURNING id
+        """,
+        {
+            "room_id": room_id,
+            "user_id": user_id,
+            "name": name,
+            "size": size,
+            "content_type": content_type,
+            "width": image.width if image else None,
+            "height": image.height if image else None,
+            "thumbnail": psycopg2.Binary(image.thumbnail) if image else None,
+        },
+    )
+    return cursor.fetchone()["id"]
+
+
+def insert_attachment_chunk(cursor, attachment_id, n, data):
+    cursor.execute(
+        "INSERT INTO attachment_chunks (attachment_id, n, bytes) VALUES (%(id)s, %(n)s, %(bytes)s)",
+        {"id": attachment_id, "n": n, "bytes": psycopg2.Binary(data)},
+    )
+
+
+def attachment_for(cursor, room_id, attachment_id, user_id):
+    """The attachment of the room if `user_id` is a member of it now: sent with a message, or an
+    upload of theirs not sent yet. None otherwise."""
+    cursor.execute(
+        """
+        SELECT a.id, a.name, a.size, a.content_type, a.width, a.height, a.thumbnail IS NOT NULL AS has_thumbnail
+          FROM attachments a
+         WHERE a.id = %(id)s AND a.room_id = %(room_id)s
+           AND EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = a.room_id AND m.user_id = %(user_id)s)
+           AND (a.message_id IS NOT NULL OR a.user_id = %(user_id)s)
+        """,
+        {"id": attachment_id, "room_id": room_id, "user_id": user_id},
+    )
+    return cursor.fetchone()
+
+
+def attachment_chunk(cursor, attachment_id, n):
+    """The `n`th chunk's bytes (a memoryview), or None past the last (or if the file is gone)."""
+    cursor.execute(
+        "SELECT bytes FROM attachment_chunks WHERE attachment_id = %(id)s AND n = %(n)s", {"id": attachment_id, "n": n}
+    )
+    row = cursor.fetchone()
+    return row["bytes"] if row else None
+
+
+def attachment_thumbnail(cursor, attachment_id):
+    cursor.execute("SELECT thumbnail FROM attachments WHERE id = %(id)s", {"id": attachment_id})
+    row = cursor.fetchone()
+    return row["thumbnail"] if row else None
+
+
+def delete_unsent_attachments(cursor, older_than_seconds):
+    """Remove the uploads never sent with a message within `older_than_seconds`; how many."""
+    cursor.execute(
+        "DELETE FROM attachments WHERE message_id IS NULL AND created_at < now() - make_interval(secs => %(age)s)",
+        {"age": older_than_seconds},
+    )
+    return cursor.rowcount
+
+
 def dm_blocked(cursor, room_id):
     """Whether the room is a DM one of whose two people blocked the other."""
     cursor.execute(
@@ -469,10 +551,18 @@ def dm_blocked(cursor, room_id):
     return cursor.fetchone()["blocked"]
 
 
-EVENT_QUERY = """
+# A message's files as its event lists them, from the rows `a` of the attachments table.
+_ATTACHMENTS_JSON = """
+    json_agg(json_build_object('id', a.id, 'name', a.name, 'size', a.size, 'content_type', a.content_type,
+                               'width', a.width, 'height', a.height) ORDER BY a.id)
+"""
+
+EVENT_QUERY = f"""
     SELECT e.room_id, e.seq, e.kind, e.content AS edit_content, e.created_at AS event_at,
            e.emoji, e.user_id AS actor_id, actor.username AS actor_name,
-           m.id, m.user_id, u.username, m.content, m.client_id, m.reply_to, m.created_at
+           m.id, m.user_id, u.username, m.content, m.client_id, m.reply_to, m.created_at,
+           CASE WHEN e.kind = 'message' THEN
+               (SELECT {_ATTACHMENTS_JSON} FROM attachments a WHERE a.message_id = m.id) END AS attachments
       FROM room_events e
       JOIN messages m ON m.id = e.message_id
       LEFT JOIN users u ON u.id = m.user_id
@@ -517,7 +607,7 @@ _STORE_MESSAGES_SQL = """
                nextval('messages_id_seq') AS id  -- the identity's own sequence
           FROM unnest(%(room_ids)s, %(user_ids)s, %(contents)s, %(client_ids)s, %(reply_tos)s)
                WITH ORDINALITY AS s (room_id, user_id, content, client_id, reply_to, ord)
-    ), locked AS (
+{attachments_claimed}    ), locked AS (
         -- The batch's rooms, locked in id order before anything is written: two processes' batches
         -- over the same rooms then wait for each other instead of deadlocking. The lock is held to
         -- the commit, so a room's seqs are taken in commit order, gapless.
@@ -533,14 +623,15 @@ _STORE_MESSAGES_SQL = """
                        WHERE d.room_id = sent.room_id) AS blocked,
                -- The thread a reply joins: the root of the message it answers, in the same room.
                (SELECT coalesce(p.reply_to, p.id) FROM messages p
-                 WHERE p.id = sent.reply_to AND p.room_id = sent.room_id AND p.deleted_at IS NULL) AS root_id
+                 WHERE p.id = sent.reply_to AND p.room_id = sent.room_id AND p.deleted_at IS NULL) AS root_id,
+{attachments_ready}
           FROM sent
     ), message AS (
         -- A repeated client_id (stored before, earlier in this batch, or in flight: its insert waits
         -- for the first to commit) is not stored again, and takes no seq.
         INSERT INTO messages (id, room_id, user_id, content, client_id, reply_to) OVERRIDING SYSTEM VALUE
         SELECT id, room_id, user_id, content, client_id, root_id FROM checked
-         WHERE is_member AND NOT blocked AND (reply_to IS NULL OR root_id IS NOT NULL)
+         WHERE is_member AND NOT blocked AND (reply_to IS NULL OR root_id IS NOT NULL) AND attachments_ready
            AND room_id IN (SELECT id FROM locked)
          ORDER BY ord
         ON CONFLICT (room_id, user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
@@ -560,10 +651,12 @@ _STORE_MESSAGES_SQL = """
         SELECT numbered.room_id, room.last_seq - numbered.in_room + numbered.nth, 'message', numbered.id
           FROM numbered JOIN room ON room.id = numbered.room_id
         RETURNING room_id, seq, kind, message_id, created_at
-{mention}    )
+{mention}{attachments_linked}    )
     SELECT checked.is_member, checked.blocked, checked.reply_to IS NOT NULL AND checked.root_id IS NULL AS no_root,
+           checked.attachments_ready,
            e.room_id, e.seq, e.kind, NULL AS edit_content, e.created_at AS event_at,
-           m.id, m.user_id, u.username, m.content, m.client_id, m.reply_to, m.created_at
+           m.id, m.user_id, u.username, m.content, m.client_id, m.reply_to, m.created_at,
+           {attachments_listed} AS attachments
       FROM checked
       LEFT JOIN message m ON m.id = checked.id
       LEFT JOIN event e ON e.message_id = checked.id
@@ -586,6 +679,33 @@ _MENTIONS_CTE = """
            AND (NOT locked.private
                 OR EXISTS (SELECT 1 FROM room_members WHERE room_id = numbered.room_id AND user_id = u.id))
 """
+# The variant for a batch where a message has files: each file must be an upload of the sender's to
+# the same room, not sent yet, and named once in the batch; it is locked, so that two sends naming it
+# at once cannot both take it.
+_ATTACHMENTS_CLAIMED = """
+    ), wanted AS (
+        SELECT * FROM unnest(%(attachment_ords)s, %(attachment_ids)s) AS w (ord, attachment_id)
+    ), claimable AS (
+        SELECT id, room_id, user_id FROM attachments
+         WHERE id IN (SELECT attachment_id FROM wanted) AND message_id IS NULL
+         ORDER BY id FOR UPDATE
+"""
+_ATTACHMENTS_READY = """
+               NOT EXISTS (SELECT 1 FROM wanted w
+                            WHERE w.ord = sent.ord
+                              AND (NOT EXISTS (SELECT 1 FROM claimable c
+                                                WHERE c.id = w.attachment_id AND c.room_id = sent.room_id
+                                                  AND c.user_id = sent.user_id)
+                                   OR EXISTS (SELECT 1 FROM wanted earlier
+                                               WHERE earlier.attachment_id = w.attachment_id AND earlier.ord < w.ord)))
+                   AS attachments_ready"""
+_ATTACHMENTS_LINKED = """
+    ), linked AS (
+        UPDATE attachments a SET message_id = numbered.id
+          FROM wanted w JOIN numbered ON numbered.ord = w.ord
+         WHERE a.id = w.attachment_id
+        RETURNING a.id, a.message_id, a.name, a.size, a.content_type, a.width, a.height
+"""
 _STORE_MESSAGES_TYPES = {
     "room_ids": "bigint[]",
     "user_ids": "bigint[]",
@@ -593,14 +713,38 @@ _STORE_MESSAGES_TYPES = {
     "client_ids": "text[]",
     "reply_tos": "bigint[]",
 }
-STORE_MESSAGES = PreparedStatement(
-    "store_messages", _STORE_MESSAGES_SQL.replace("{mention}", ""), _STORE_MESSAGES_TYPES
-)
-STORE_MENTIONING_MESSAGES = PreparedStatement(
-    "store_mentioning_messages",
-    _STORE_MESSAGES_SQL.replace("{mention}", _MENTIONS_CTE),
-    {**_STORE_MESSAGES_TYPES, "mention_ords": "bigint[]", "mention_names": "text[]"},
-)
+
+
+def _store_messages_statement(mentions, attachments):
+    sql, types = _STORE_MESSAGES_SQL, dict(_STORE_MESSAGES_TYPES)
+    sql = sql.replace("{mention}", _MENTIONS_CTE if mentions else "")
+    if mentions:
+        types.update(mention_ords="bigint[]", mention_names="text[]")
+    if attachments:
+        types.update(attachment_ords="bigint[]", attachment_ids="bigint[]")
+        sql = (
+            sql.replace("{attachments_claimed}", _ATTACHMENTS_CLAIMED)
+            .replace("{attachments_ready}", _ATTACHMENTS_READY)
+            .replace("{attachments_linked}", _ATTACHMENTS_LINKED)
+            .replace("{attachments_listed}", f"(SELECT {_ATTACHMENTS_JSON} FROM linked a WHERE a.message_id = m.id)")
+        )
+    else:
+        sql = (
+            sql.replace("{attachments_claimed}", "")
+            .replace("{attachments_ready}", "               true AS attachments_ready")
+            .replace("{attachments_linked}", "")
+            .replace("{attachments_listed}", "NULL::json")
+        )
+    name = "store_messages" + ("_mentioning" if mentions else "") + ("_with_files" if attachments else "")
+    return PreparedStatement(name, sql, types)
+
+
+# By (with mentions, with files): most batches need neither, and pay for neither.
+STORE_MESSAGES = {
+    (mentions, attachments): _store_messages_statement(mentions, attachments)
+    for mentions in (False, True)
+    for attachments in (False, True)
+}
 
 
 @dataclass(frozen=True)
@@ -613,6 +757,7 @@ class Send:
     client_id: str | None
     mentioned: tuple[str, ...] = ()
     reply_to: int | None = None  # the message it answers
+    attachment_ids: tuple[int, ...] = ()  # uploads of the sender's to the room, not sent yet
 
 
 def store_messages(cursor, sends):
@@ -620,7 +765,8 @@ def store_messages(cursor, sends):
     commit), each with its room's next seq, in the order given. Returns an (outcome, row) per send,
     in order: ("stored", the event's row), ("repeated", None), ("blocked", None) in a DM where one
     blocked the other, ("not_a_member", None) if the room is gone or the sender is not in it, or
-    ("no_reply_target", None) for a reply to a message that is not in the room (or deleted)."""
+    ("no_reply_target", None) for a reply to a message that is not in the room (or deleted), or
+    ("attachments_unavailable", None) when a file named is not an unsent upload of the sender's there."""
     params = {
         "room_ids": [send.room_id for send in sends],
         "user_ids": [send.user_id for send in sends],
@@ -632,9 +778,11 @@ def store_messages(cursor, sends):
     if named:
         params["mention_ords"] = [ord_ for ord_, _ in named]
         params["mention_names"] = [name for _, name in named]
-        STORE_MENTIONING_MESSAGES.execute(cursor, params)
-    else:
-        STORE_MESSAGES.execute(cursor, params)
+    files = [(ord_, attachment_id) for ord_, send in enumerate(sends, 1) for attachment_id in send.attachment_ids]
+    if files:
+        params["attachment_ords"] = [ord_ for ord_, _ in files]
+        params["attachment_ids"] = [attachment_id for _, attachment_id in files]
+    STORE_MESSAGES[bool(named), bool(files)].execute(cursor, params)
     return [_outcome(row) for row in cursor.fetchall()]
 
 
@@ -645,6 +793,8 @@ def _outcome(row):
         return "blocked", None
     if row["no_root"] and row["is_member"]:
         return "no_reply_target", None
+    if not row["attachments_ready"] and row["is_member"]:
+        return "attachments_unavailable", None
     return ("repeated" if row["is_member"] else "not_a_member"), None
 
 

@@ -72,6 +72,28 @@ def test_nginx_answers_its_own_errors_with_the_envelope(stack):
     assert garbled.startswith(b"HTTP/1.1 400") and b'"code":"bad_request"' in garbled
 
 
+def test_a_file_goes_up_through_nginx_and_is_served_by_every_replica(stack):
+    ada, bob = (Person(stack["url"]).register().login() for _ in range(2))
+    room = ada.create_room()
+    assert bob.post(f"/ws/rooms/{room}/members").status_code == 200
+    data = os.urandom(3 * 1024 * 1024)  # over the gateway's 64 KiB for other bodies
+    upload = ada.post(f"/ws/rooms/{room}/attachments", files={"file": ("noise.bin", data)})
+    assert upload.status_code == 201, upload.text
+    file = upload.json()
+    assert ada.post(f"/ws/rooms/{room}/messages", json={"content": "", "attachments": [file["id"]]}).status_code == 201
+    for _ in range(4):  # nginx takes turns between the replicas: each reads it from the database
+        served = bob.get(file["url"])
+        assert served.content == data
+        assert served.headers["Content-Disposition"].startswith("attachment;")
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+    # Over the limit: ws_service's own refusal just over it, nginx's far over it; both in the envelope.
+    for size, code in ((10 * 1024 * 1024 + 1, "attachment_too_large"), (11 * 1024 * 1024, "payload_too_large")):
+        refused = ada.post(f"/ws/rooms/{room}/attachments", files={"file": ("big.bin", b"x" * size)})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (413, code)
+    # Other routes keep the small limit.
+    assert ada.post(f"/ws/rooms/{room}/messages", data=b"x" * (100 * 1024)).status_code == 413
+
+
 def test_websockets_through_nginx_reach_each_other_across_replicas(stack):
     people = [Person(stack["url"]).register().login() for _ in range(4)]
     room = people[0].create_room()
