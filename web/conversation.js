@@ -9,6 +9,7 @@ import { $, element, endSession, say, session, showView } from "./page.js";
 import { RoomConnection } from "./room.js";
 import { mentioned, renderRooms, rooms, showRooms, whenChosen } from "./room_list.js";
 import { forgetThreads, noteDeleted, noteReply, openThread, openThreadRoot, threadList } from "./threads.js";
+import { forgetUploads, takeUploaded, upload, uploadsFor, uploadsGoingUp } from "./uploads.js";
 
 // { id, name, connection, firstSeq, readMark, dividerShown, readSent, readTimer, typists, live, owned }
 let room = null;
@@ -21,6 +22,7 @@ export function leaveRoomView() {
   for (const clientId of [...unsent.keys()]) forgetUnsent(clientId);
   if (room) room.connection.close();
   forgetThreads();
+  forgetUploads();
   room = null;
   session.openRoomId = null;
   $("#room").hidden = true;
@@ -71,6 +73,7 @@ export async function openRoom(summary) {
   room = { id: summary.id, name: summary.name, connection, firstSeq: null, readMark: summary.last_read_seq || 0,
     dividerShown: false, readSent: summary.last_read_seq || 0, typists: new Map(), live: false, owned: owner };
   session.openRoomId = summary.id;
+  uploadsFor(summary.id);
   $("#typing").textContent = "";
   await connection.open();
   if (opening !== openings) return;
@@ -396,13 +399,14 @@ $("#composer").addEventListener("input", () => {
 const SEND_ANSWER_MS = 10000;
 const unsent = new Map();
 
-function sendMessage(content, clientId, node, replyTo = null) {
-  const entry = { node, content, timer: null };
+// draft: { content, reply_to?, attachments? }, as the send frame carries them.
+function sendMessage(draft, clientId, node) {
+  const entry = { node, draft, timer: null };
   unsent.set(clientId, entry);
   node.classList.remove("failed");
   node.classList.add("pending");
   node.querySelector(".unsent")?.remove();
-  if (!room.connection.send({ type: "send", content, client_id: clientId, reply_to: replyTo })) {
+  if (!room.connection.send({ type: "send", client_id: clientId, ...draft })) {
     markUnsent(clientId, "Not connected.");
     return;
   }
@@ -413,12 +417,12 @@ function markUnsent(clientId, reason) {
   const entry = unsent.get(clientId);
   if (!entry) return;
   clearTimeout(entry.timer);
-  const { node, content } = entry;
+  const { node, draft } = entry;
   node.classList.remove("pending");
   node.classList.add("failed");
   node.querySelector(".unsent")?.remove();
   // The same client_id: if the first try was stored after all, the server answers with it, once.
-  const retry = actionButton("Retry", () => sendMessage(content, clientId, node, node.dataset.replyTo ? Number(node.dataset.replyTo) : null));
+  const retry = actionButton("Retry", () => sendMessage(draft, clientId, node));
   const discard = actionButton("Discard", () => {
     forgetUnsent(clientId);
     node.remove();
@@ -438,14 +442,47 @@ $("#composer").addEventListener("submit", (event) => {
   event.preventDefault();
   const input = event.currentTarget.content;
   const content = input.value.trim();
-  if (!room || !content) return;
+  if (!room) return;
+  if (uploadsGoingUp()) {
+    say("Wait for the files to finish uploading.");
+    return;
+  }
+  const attachments = takeUploaded();
+  if (!content && !attachments.length) return;
   const clientId = newClientId();
   const node = messageNode({ id: "", user: session.me, content });
   node.dataset.clientId = clientId;
   $("#messages").append(node);
   node.scrollIntoView({ block: "end" });
   input.value = "";
-  sendMessage(content, clientId, node);
+  sendMessage({ content, attachments }, clientId, node);
+});
+
+// Files for the next message: the button's file chooser, a drop anywhere on the conversation, or a
+// paste into the composer (a screenshot, say).
+$("#attach").addEventListener("click", () => $("#attach-files").click());
+$("#attach-files").addEventListener("change", (event) => {
+  upload(event.currentTarget.files);
+  event.currentTarget.value = ""; // the same file may be chosen again
+});
+$("#room").addEventListener("dragover", (event) => {
+  if (!event.dataTransfer.types.includes("Files")) return;
+  event.preventDefault(); // or the browser opens the file in place of the page
+  $("#room").classList.add("dropping");
+});
+$("#room").addEventListener("dragleave", (event) => {
+  if (!$("#room").contains(event.relatedTarget)) $("#room").classList.remove("dropping");
+});
+$("#room").addEventListener("drop", (event) => {
+  $("#room").classList.remove("dropping");
+  if (!event.dataTransfer.files.length) return;
+  event.preventDefault();
+  upload(event.dataTransfer.files);
+});
+$("#composer").content.addEventListener("paste", (event) => {
+  if (!event.clipboardData.files.length) return; // text is pasted as text
+  event.preventDefault();
+  upload(event.clipboardData.files);
 });
 
 // The thread pane's own composer: a reply to the open thread, pending in the pane until stored.
@@ -465,9 +502,8 @@ $("#thread-composer").addEventListener("submit", (event) => {
   const clientId = newClientId();
   const node = messageNode({ id: "", user: session.me, content });
   node.dataset.clientId = clientId;
-  node.dataset.replyTo = rootId;
   threadList().append(node);
   node.scrollIntoView({ block: "end" });
   input.value = "";
-  sendMessage(content, clientId, node, rootId);
+  sendMessage({ content, reply_to: rootId }, clientId, node);
 });

@@ -124,6 +124,7 @@ export function messageNode(event, tools) {
   const head = element("span", undefined, "head");
   head.append(element("span", event.user.username, "author"), timeNode(node.dataset.createdAt));
   node.append(avatar(event.user), head, content);
+  if (event.attachments?.length) node.append(filesNode(event.attachments));
   const own = session.me && event.user.id === session.me.id;
   if (event.id && tools) {
     node.reactions = new Map((event.reactions || []).map((r) => [r.emoji, { count: r.count, users: new Set(r.user_ids) }]));
@@ -148,6 +149,44 @@ export function messageNode(event, tools) {
   }
   nameActions(node);
   return node;
+}
+
+// Images the server decoded show as thumbnails that open full size; any other file is a link that
+// downloads it (the server serves those as downloads too).
+const SHOWN_IMAGE_PX = 240;
+
+function filesNode(files) {
+  const list = element("div", undefined, "files");
+  for (const file of files) {
+    const link = element("a");
+    link.href = file.url;
+    if (file.width) {
+      link.className = "image";
+      link.target = "_blank";
+      link.rel = "noopener";
+      const image = element("img");
+      image.src = `${file.url}?thumb=1`;
+      image.alt = file.name;
+      image.loading = "lazy";
+      // Its size before it loads: what is below it does not jump, and the newest stays in view.
+      const scale = Math.min(1, SHOWN_IMAGE_PX / file.width, SHOWN_IMAGE_PX / file.height);
+      image.width = Math.max(1, Math.round(file.width * scale));
+      image.height = Math.max(1, Math.round(file.height * scale));
+      link.append(image);
+    } else {
+      link.className = "file";
+      link.download = file.name;
+      link.append(element("span", file.name, "name"), element("span", sizeText(file.size), "size"));
+    }
+    list.append(link);
+  }
+  return list;
+}
+
+export function sizeText(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 // The emoji offered at a click on "React"; any other one can be sent over the socket or HTTP.

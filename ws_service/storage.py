@@ -554,7 +554,7 @@ def dm_blocked(cursor, room_id):
 # A message's files as its event lists them, from the rows `a` of the attachments table.
 _ATTACHMENTS_JSON = """
     json_agg(json_build_object('id', a.id, 'name', a.name, 'size', a.size, 'content_type', a.content_type,
-                               'width', a.width, 'height', a.height) ORDER BY a.id)
+                               'width', a.width, 'height', a.height) ORDER BY a.position, a.id)
 """
 
 EVENT_QUERY = f"""
@@ -684,7 +684,8 @@ _MENTIONS_CTE = """
 # at once cannot both take it.
 _ATTACHMENTS_CLAIMED = """
     ), wanted AS (
-        SELECT * FROM unnest(%(attachment_ords)s, %(attachment_ids)s) AS w (ord, attachment_id)
+        SELECT * FROM unnest(%(attachment_ords)s, %(attachment_ids)s)
+                      WITH ORDINALITY AS w (ord, attachment_id, position)
     ), claimable AS (
         SELECT id, room_id, user_id FROM attachments
          WHERE id IN (SELECT attachment_id FROM wanted) AND message_id IS NULL
@@ -701,10 +702,10 @@ _ATTACHMENTS_READY = """
                    AS attachments_ready"""
 _ATTACHMENTS_LINKED = """
     ), linked AS (
-        UPDATE attachments a SET message_id = numbered.id
+        UPDATE attachments a SET message_id = numbered.id, position = w.position
           FROM wanted w JOIN numbered ON numbered.ord = w.ord
          WHERE a.id = w.attachment_id
-        RETURNING a.id, a.message_id, a.name, a.size, a.content_type, a.width, a.height
+        RETURNING a.id, a.message_id, a.position, a.name, a.size, a.content_type, a.width, a.height
 """
 _STORE_MESSAGES_TYPES = {
     "room_ids": "bigint[]",

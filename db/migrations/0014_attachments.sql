@@ -7,6 +7,8 @@ CREATE TABLE attachments (
     user_id      bigint      REFERENCES users (id) ON DELETE SET NULL,
     -- NULL until a message is sent with it; an upload never sent is removed after a day.
     message_id   bigint      REFERENCES messages (id) ON DELETE CASCADE,
+    -- Where the send listed it among the message's files.
+    position     smallint,
     name         text        NOT NULL CHECK (char_length(name) BETWEEN 1 AND 255),
     size         bigint      NOT NULL CHECK (size >= 0),
     -- From the bytes (magic numbers), never from what the client said.

@@ -189,6 +189,15 @@ def test_a_file_is_named_by_its_last_part_and_served_under_its_name(person, shar
     assert disposition.endswith("filename*=UTF-8''" + urllib.parse.quote(unicode["name"], safe=""))
 
 
+def test_a_messages_files_keep_the_order_the_send_gave_them(person, shared_room):
+    room, _ = shared_room
+    first, second, third = (upload(person, room, b"x", name=f"{n}.txt").json() for n in ("a", "b", "c"))
+    sent = send(person, room, attachments=[third["id"], first["id"], second["id"]]).json()
+    assert [f["name"] for f in sent["attachments"]] == ["c.txt", "a.txt", "b.txt"]
+    stored = person.get(f"/ws/rooms/{room}/messages").json()["events"][-1]
+    assert stored["attachments"] == sent["attachments"]
+
+
 def test_a_send_takes_only_the_senders_own_unsent_uploads_to_that_room(person, shared_room):
     room, bob = shared_room
     elsewhere = person.create_room()
