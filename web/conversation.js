@@ -8,7 +8,7 @@ import { actionButton, applyReaction, arrangeDays, messageNode, nameActions, sho
 import { $, element, endSession, say, session, showView } from "./page.js";
 import { RoomConnection } from "./room.js";
 import { mentioned, renderRooms, rooms, showRooms, whenChosen } from "./room_list.js";
-import { forgetThreads, noteDeleted, noteReply, openThread, openThreadRoot, threadList } from "./threads.js";
+import { forgetThreads, noteDeleted, noteReply, openThread, openThreadRoot, threadList, threadOf } from "./threads.js";
 import { forgetUploads, takeUploaded, upload, uploadsFor, uploadsGoingUp } from "./uploads.js";
 
 // { id, name, connection, firstSeq, readMark, dividerShown, readSent, readTimer, typists, live, owned }
@@ -342,12 +342,19 @@ export async function openRoomAt(found) {
   showView("chat-app");
   if (!room || room.id !== found.room_id) await openRoom(rooms.get(found.room_id) || { id: found.room_id, name: found.room_name });
   while (room && room.firstSeq > found.seq && (await loadOlder()));
-  const node = $("#messages").querySelector(`[data-id="${found.id}"]`);
+  let node = $("#messages").querySelector(`[data-id="${found.id}"]`);
+  const rootId = threadOf(found.id);
+  if (!node && rootId) { // a reply: its thread, opened at it
+    const rootIn = () => $("#messages").querySelector(`li.message[data-id="${rootId}"]`);
+    while (room && !rootIn() && (await loadOlder()));
+    if (rootIn()) await openThread(room.id, rootIn(), threadTools);
+    node = threadList()?.querySelector(`[data-id="${found.id}"]`);
+  }
   if (!node) {
     say("That message is no longer there.");
     return;
   }
-  $("#messages").querySelector(".found")?.classList.remove("found");
+  document.querySelector(".message.found")?.classList.remove("found");
   node.classList.add("found");
   node.scrollIntoView({ block: "center" });
 }

@@ -14,6 +14,11 @@ export function threadList() {
   return open ? $("#thread-messages") : null;
 }
 
+// The root of the thread a reply seen belongs to (undefined for anything else).
+export function threadOf(messageId) {
+  return rootOf.get(messageId);
+}
+
 export function openThreadRoot() {
   return open?.rootId ?? null;
 }
