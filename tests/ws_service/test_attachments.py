@@ -3,6 +3,7 @@ the room's members only with headers that keep a file from running as the page, 
 
 import io
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -213,6 +214,29 @@ def test_a_send_takes_only_the_senders_own_unsent_uploads_to_that_room(person, s
     assert send(person, room, attachments=[mine], client_id="once").status_code == 200  # a repeat
     again = send(person, room, "again", attachments=[mine])
     assert (again.status_code, again.json()["error"]["code"]) == (404, "attachment_not_found")  # sent already
+
+
+def test_sends_racing_for_one_upload_give_it_to_exactly_one_message(person, shared_room, base_url, gunicorn_ws_service):
+    """Twenty sends at once, through two processes (so in different batches and transactions)."""
+    room, _ = shared_room
+    file = upload(person, room, b"only once", name="once.txt").json()
+
+    def send_through(n):
+        where = (base_url, gunicorn_ws_service.url)[n % 2]
+        return requests.post(
+            f"{where}/ws/rooms/{room}/messages",
+            json={"content": f"try {n}", "attachments": [file["id"]]},
+            headers={"Authorization": f"Bearer {person.token}"},
+            timeout=30,
+        ).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(send_through, range(20)))
+    assert sorted(statuses) == [201] + [404] * 19
+    events = person.get(f"/ws/rooms/{room}/messages").json()["events"]
+    carrying = [e for e in events if e["type"] == "message" and e["attachments"]]
+    assert [e["attachments"][0]["id"] for e in carrying] == [file["id"]]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # the refused took no seq
 
 
 @pytest.mark.parametrize(
