@@ -3,14 +3,12 @@ composer, going up with their progress shown, then sent; images show as thumbnai
 size, other files as links that download them."""
 
 import io
-import uuid
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.conftest import Person
-from tests.web.test_chat import log_in, messages
+from tests.web.test_chat import messages, pages_in_room, two_in_a_room
 
 pytestmark = pytest.mark.browser
 
@@ -41,16 +39,8 @@ GIVE_FILE = """([how, name, text]) => {
 
 
 def test_files_attached_dropped_and_pasted_are_sent_and_shown(page_at, base_url):
-    ada, bob = Person(base_url).register().login(), Person(base_url).register().login()
-    room_id = ada.create_room(name=f"Files {uuid.uuid4().hex[:6]}")
-    assert bob.post(f"/ws/rooms/{room_id}/members").status_code == 200
-    pages = {}
-    for person in (ada, bob):
-        pages[person.username] = page = page_at()
-        log_in(page, person)
-        page.goto(f"/#/rooms/{room_id}")
-        expect(page.get_by_text("Connected")).to_be_visible()
-    ada_page, bob_page = pages[ada.username], pages[bob.username]
+    ada, bob, room_id = two_in_a_room(base_url, "Files")
+    ada_page, bob_page = pages_in_room(page_at, room_id, ada, bob)
 
     # With the button: an image and a document, each going up with its progress.
     with ada_page.expect_file_chooser() as chosen:

@@ -30,6 +30,26 @@ def messages(page):
     return page.get_by_role("list", name="History").locator("li.message")  # not the "New messages" divider
 
 
+def two_in_a_room(base_url, name):
+    """Ada and Bob, signed in, and a public room of Ada's that Bob joined: (ada, bob, room id)."""
+    ada, bob = Person(base_url).register().login(), Person(base_url).register().login()
+    room_id = ada.create_room(name=f"{name} {uuid.uuid4().hex[:6]}")
+    assert bob.post(f"/ws/rooms/{room_id}/members").status_code == 200
+    return ada, bob, room_id
+
+
+def pages_in_room(page_at, room_id, *people):
+    """A page for each of `people`, logged in and connected to the room."""
+    pages = []
+    for person in people:
+        page = page_at()
+        log_in(page, person)
+        page.goto(f"/#/rooms/{room_id}")
+        expect(page.get_by_text("Connected")).to_be_visible()
+        pages.append(page)
+    return pages
+
+
 def test_two_people_create_join_and_talk_both_ways(page_at, base_url):
     ada, bob = Person(base_url).register(), Person(base_url).register()
     room_name = f"Tea {uuid.uuid4().hex[:6]}"

@@ -2,13 +2,11 @@
 there, stay out of the room's flow, show live to the others, and are counted under their root."""
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Person
-from tests.web.test_chat import log_in, messages
+from tests.web.test_chat import messages, pages_in_room, two_in_a_room
 
 pytestmark = pytest.mark.browser
 
@@ -23,18 +21,10 @@ def reply(page, text):
 
 
 def test_a_thread_is_opened_answered_live_and_counted_under_its_root(page_at, base_url):
-    ada, bob = Person(base_url).register().login(), Person(base_url).register().login()
-    room_id = ada.create_room(name=f"Lunch {uuid.uuid4().hex[:6]}")
-    assert bob.post(f"/ws/rooms/{room_id}/members").status_code == 200
+    ada, bob, room_id = two_in_a_room(base_url, "Lunch")
     ada.post(f"/ws/rooms/{room_id}/messages", json={"content": "who is in for lunch?"})
     bob.post(f"/ws/rooms/{room_id}/messages", json={"content": "the build is green"})
-    pages = {}
-    for person in (ada, bob):
-        pages[person.username] = page = page_at()
-        log_in(page, person)
-        page.goto(f"/#/rooms/{room_id}")
-        expect(page.get_by_text("Connected")).to_be_visible()
-    ada_page, bob_page = pages[ada.username], pages[bob.username]
+    ada_page, bob_page = pages_in_room(page_at, room_id, ada, bob)
 
     bob_page.get_by_role("button", name="Reply “who is in for lunch?”").click()
     thread = bob_page.get_by_role("complementary", name="Thread")
