@@ -72,6 +72,24 @@ def test_nginx_answers_its_own_errors_with_the_envelope(stack):
     assert garbled.startswith(b"HTTP/1.1 400") and b'"code":"bad_request"' in garbled
 
 
+def test_a_thread_a_reaction_and_a_search_work_through_nginx_across_replicas(stack):
+    ada, bob = (Person(stack["url"]).register().login() for _ in range(2))
+    room = ada.create_room()
+    assert bob.post(f"/ws/rooms/{room}/members").status_code == 200
+    sockets = [person.connect(room) for person in (ada, bob, ada, bob)]  # spread over both replicas
+    word = f"w{uuid.uuid4().hex[:10]}"
+    root = ada.post(f"/ws/rooms/{room}/messages", json={"content": f"the {word} plan"}).json()
+    bob.post(f"/ws/rooms/{room}/messages", json={"content": "agreed", "reply_to": root["id"]})
+    assert bob.request("PUT", f"/ws/rooms/{room}/messages/{root['id']}/reactions/%F0%9F%91%8D").status_code == 200
+    for socket in sockets:
+        kinds = [(e["type"], e.get("reply_to")) for e in socket.stored_events(3)]
+        assert kinds == [("message", None), ("message", root["id"]), ("reaction_added", None)]
+    assert [r["content"] for r in ada.get(f"/ws/rooms/{room}/messages/{root['id']}/replies").json()["replies"]] == [
+        "agreed"
+    ]
+    assert [r["id"] for r in bob.get("/ws/search", params={"q": word}).json()["results"]] == [root["id"]]
+
+
 def test_a_file_goes_up_through_nginx_and_is_served_by_every_replica(stack):
     ada, bob = (Person(stack["url"]).register().login() for _ in range(2))
     room = ada.create_room()
