@@ -4,6 +4,7 @@ main nginx.conf that keeps every file nginx writes under one folder."""
 
 import os
 import re
+import resource
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,24 +34,41 @@ def write_config(prefix, listen, auth_ports, user_ports, ws_ports):
             }
         )
     )
+    main = prefix / "nginx.conf"
+    main.write_text(main_config(prefix))
+    return main
+
+
+# The shipped main configuration (nginx/nginx.conf), with this machine's paths: the same workers,
+# connections and descriptor limit as in the containers.
+MAIN = REPO / "nginx" / "nginx.conf"
+
+
+def main_config(prefix):
+    hard_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     # Started by root, nginx's workers would run as nobody and could not write under `prefix`.
     user = "user root;" if os.geteuid() == 0 else ""
-    main = prefix / "nginx.conf"
-    main.write_text(f"""
-daemon off;
-{user}
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    include /etc/nginx/mime.types;
-    client_body_temp_path {prefix}/client_body;
+    text = "daemon off;\n" + MAIN.read_text()
+    for pattern, replacement in (
+        (r"^user .*;$", user),
+        (r"^pid .*;$", f"pid {prefix}/nginx.pid;"),
+        (r"^error_log .*;$", f"error_log {prefix}/logs/error.log warn;"),
+        # A process may not raise its hard limit: as far as this machine allows.
+        (r"^worker_rlimit_nofile +(\d+);$", lambda m: f"worker_rlimit_nofile {_within(int(m[1]), hard_limit)};"),
+        (
+            r"^ *include /etc/nginx/conf\.d/\*\.conf;$",
+            f"""    client_body_temp_path {prefix}/client_body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi;
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
-    include {prefix}/parley.conf;
-}}
-""")
-    return main
+    include {prefix}/parley.conf;""",
+        ),
+    ):
+        text, found = re.subn(pattern, replacement, text, flags=re.M)
+        assert found == 1, f"nginx/nginx.conf no longer has a line matching {pattern}"
+    return text
+
+
+def _within(wanted, hard_limit):
+    return wanted if hard_limit == resource.RLIM_INFINITY else min(wanted, hard_limit)

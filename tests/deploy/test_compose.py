@@ -85,9 +85,33 @@ def test_nginx_upstreams_are_the_compose_service_names(compose):
     for variable in set(re.findall(r"\$\{(\w+)\}", template)):
         assert variable.startswith("PARLEY_") and variable in nginx["environment"], variable
     mounted = {volume.split(":")[0] for volume in nginx["volumes"]}
-    assert mounted == {"./nginx/parley.conf.template", "./web"}
+    assert mounted == {"./nginx/nginx.conf", "./nginx/parley.conf.template", "./web"}
     for path in mounted:
         assert (REPO / path).exists()
+
+
+def nginx_main_setting(name):
+    return int(re.search(rf"^\s*{name}\s+(\d+);", (REPO / "nginx" / "nginx.conf").read_text(), re.M).group(1))
+
+
+def test_the_gateway_runs_the_shipped_main_configuration_with_the_descriptors_it_asks_for(compose):
+    nginx = compose["services"]["nginx"]
+    assert "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
+    # The image renders the site's template into conf.d, which the main configuration includes.
+    assert "include /etc/nginx/conf.d/*.conf;" in (REPO / "nginx" / "nginx.conf").read_text()
+    descriptors = nginx_main_setting("worker_rlimit_nofile")
+    assert nginx["ulimits"]["nofile"] == {"soft": descriptors, "hard": descriptors}
+    # A proxied WebSocket holds two connections; well past the image's default 1,024 per worker.
+    assert 16384 <= nginx_main_setting("worker_connections") <= descriptors
+
+
+@pytest.mark.parametrize("name", PYTHON_SERVICES)
+def test_each_service_may_open_the_descriptors_its_connections_need(compose, name):
+    service = compose["services"][name]
+    command = service["command"]
+    connections = int(command[command.index("--worker-connections") + 1]) if "--worker-connections" in command else 1000
+    limit = service["ulimits"]["nofile"]
+    assert limit["soft"] == limit["hard"] >= connections + 1000  # the pool, Redis, logs and a margin
 
 
 def test_the_image_copies_every_package_it_installs():

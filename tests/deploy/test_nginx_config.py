@@ -1,9 +1,13 @@
-"""The gateway template is a valid nginx configuration once rendered, for real nginx."""
+"""The gateway template is a valid nginx configuration once rendered, for real nginx, inside the
+shipped main configuration."""
 
+import re
+import resource
 import shutil
 import subprocess
 
-from local_stack.nginx_config import write_config
+from local_stack.nginx_config import main_config, write_config
+from tests.conftest import REPO
 
 
 def nginx_binary():
@@ -19,3 +23,19 @@ def test_the_rendered_template_passes_nginx_t(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def directives(text, name):
+    return re.findall(rf"^\s*{name}\s+(\S+);", text, re.M)
+
+
+def test_make_stack_runs_the_shipped_main_configuration_with_its_own_paths(tmp_path):
+    shipped = (REPO / "nginx" / "nginx.conf").read_text()
+    rendered = main_config(tmp_path)
+    for name in ("worker_processes", "worker_connections", "use"):
+        assert directives(rendered, name) == directives(shipped, name), name
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    wanted = int(directives(shipped, "worker_rlimit_nofile")[0])
+    assert directives(rendered, "worker_rlimit_nofile") == [str(min(wanted, hard))]
+    assert directives(rendered, "include")[-1] == f"{tmp_path}/parley.conf"
+    assert "/var/" not in rendered and "/etc/nginx/conf.d" not in rendered
