@@ -16,6 +16,8 @@ COPY user_service ./user_service
 COPY ws_service ./ws_service
 COPY all_in_one ./all_in_one
 COPY local_stack ./local_stack
+# The web client, for a gateway that serves it from this image (Kubernetes copies it out at start).
+COPY web ./web
 RUN pip install --no-deps . && useradd --system --no-create-home parley
 
 USER parley

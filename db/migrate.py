@@ -3,13 +3,16 @@
 A short runner rather than a library: the schema is plain SQL files, and all we need is order, a
 record of what ran, and an advisory lock so that processes starting together apply each file once.
 (Alembic would bring SQLAlchemy; yoyo brings its own lock table; neither gives more than this.)
-Run it with `python -m db.migrate` (DATABASE_URL names the database).
+Run it with `python -m db.migrate` (DATABASE_URL names the database). `python -m db.migrate --wait`
+applies nothing: it returns once every migration this code ships has been applied (by the migration
+Job a Kubernetes deployment runs, which each service's pod waits for this way).
 """
 
 import hashlib
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import psycopg2
@@ -73,11 +76,47 @@ def apply_migrations(dsn):
     return applied_now
 
 
+def pending_migrations(dsn):
+    """The names of the migrations not applied yet (all of them before the first run)."""
+    conn = psycopg2.connect(dsn, application_name="parley-migrate-wait")
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            applied = set()
+            if cursor.fetchone()[0]:
+                cursor.execute("SELECT name FROM schema_migrations")
+                applied = {name for (name,) in cursor.fetchall()}
+    finally:
+        conn.close()
+    return [path.name for path in migration_files() if path.name not in applied]
+
+
+WAIT_POLL_SECONDS = 2
+
+
+def wait_for_migrations(dsn):
+    """Until every migration is applied; the database may not be up yet either."""
+    while True:
+        try:
+            pending = pending_migrations(dsn)
+        except psycopg2.OperationalError as error:
+            log.info("waiting for the database: %s", str(error).strip())
+        else:
+            if not pending:
+                return
+            log.info("waiting for %d migration(s): %s", len(pending), ", ".join(pending))
+        time.sleep(WAIT_POLL_SECONDS)
+
+
 def main():
     logs.configure("migrate")
     dsn = os.environ.get("DATABASE_URL")
     if not dsn:
         sys.exit("DATABASE_URL is not set")
+    if sys.argv[1:] == ["--wait"]:
+        wait_for_migrations(dsn)
+        print("every migration is applied")
+        return
     applied = apply_migrations(dsn)
     print(f"{len(applied)} migration(s) applied" + (": " + ", ".join(applied) if applied else ""))
 

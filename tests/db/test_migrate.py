@@ -65,6 +65,26 @@ def test_processes_starting_together_apply_each_migration_once(databases):
     assert query(url, "SELECT count(*), count(DISTINCT name) FROM schema_migrations") == [(len(migration_files()),) * 2]
 
 
+def test_wait_returns_once_the_migrations_are_applied_by_someone_else(databases):
+    url = databases.create(migrated=False)
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "db.migrate", "--wait"],
+        cwd=REPO,
+        env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=3)  # nothing applied yet: still waiting
+        assert query(url, "SELECT to_regclass('schema_migrations')") == [(None,)]  # and it applied nothing
+        apply_migrations(url)
+        assert waiting.wait(timeout=30) == 0
+        assert waiting.stdout.read().strip() == "every migration is applied"
+    finally:
+        waiting.kill()
+
+
 def test_an_edited_migration_that_already_ran_is_refused(databases):
     url = databases.create()
     conn = psycopg2.connect(url)
