@@ -18,7 +18,8 @@ COPY all_in_one ./all_in_one
 COPY local_stack ./local_stack
 # The web client, for a gateway that serves it from this image (Kubernetes copies it out at start).
 COPY web ./web
-RUN pip install --no-deps . && useradd --system --no-create-home parley
+# A numeric user, so that Kubernetes can check runAsNonRoot against the image itself.
+RUN pip install --no-deps . && useradd --system --uid 10001 --no-create-home parley
 
-USER parley
+USER 10001
 EXPOSE 8000
