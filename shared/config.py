@@ -52,6 +52,7 @@ class Config:
     env: str = "development"
     database_url: str | None = None
     redis_url: str | None = None
+    redis_cluster: bool = False  # REDIS_URL names a node of a Redis Cluster: sharded pub/sub
     jwt_secret: str = ""  # from_env() always sets one; an empty one is refused
     # Keys rotated out: tokens they signed stay valid until they expire, so a rotation logs no one out.
     jwt_previous_secrets: tuple = ()
@@ -119,6 +120,7 @@ class Config:
             env=env,
             database_url=environ.get("DATABASE_URL") or None,
             redis_url=environ.get("REDIS_URL") or None,
+            redis_cluster=_bool(environ, "REDIS_CLUSTER", cls.redis_cluster),
             jwt_secret=jwt_secret,
             jwt_previous_secrets=tuple(s for s in environ.get("JWT_PREVIOUS_SECRETS", "").split(",") if s),
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", cls.token_ttl_seconds),

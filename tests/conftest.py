@@ -504,6 +504,12 @@ def close_sockets_left_open():
     """After each test, drop the sockets it opened (not those of wider fixtures, opened before)."""
     already_open = len(RoomSocket.opened)
     yield
+    drop_sockets_opened_since(already_open)
+
+
+def drop_sockets_opened_since(already_open):
+    """Drop the sockets opened after the first `already_open`: a fixture stopping ws_service processes
+    does so first, or each process waits out its close grace for clients that never answer."""
     while len(RoomSocket.opened) > already_open:
         RoomSocket.opened.pop().ws.shutdown()
 
@@ -527,12 +533,15 @@ def new_person(base_url):
 
 
 class RedisServer:
-    """A redis-server of the test's own, so that a test can stop it and start it again."""
+    """A redis-server of the test's own, so that a test can stop it and start it again. `env`: what a
+    ws_service process is given to use it."""
 
-    def __init__(self, output_path):
+    def __init__(self, output_path, extra_args=()):
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.env = {"REDIS_URL": self.url}
         self._output_path = output_path
+        self._extra_args = list(extra_args)
         self.process = None
         self.start()
 
@@ -540,7 +549,18 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed: `make test` installs it with apt-get"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *self._extra_args,
+            ],
             stdout=open(self._output_path, "ab"),
             stderr=subprocess.STDOUT,
         )
@@ -556,3 +576,80 @@ class RedisServer:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+class RedisClusterServers:
+    """A Redis Cluster of the test's own: three redis-server nodes (Debian's, 7 or later: sharded
+    pub/sub) holding every slot between them, no replicas. Stopped and started again, whole or one
+    node at a time, it forms again from each node's nodes.conf."""
+
+    NODES = 3
+
+    def __init__(self, folder):
+        self.nodes = []
+        for n in range(self.NODES):
+            node_dir = folder / f"node{n}"
+            node_dir.mkdir(parents=True)
+            cluster_args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--dir", str(node_dir)]
+            # The bus's own port: by default the node's plus 10,000, past 65,535 for a high free port.
+            cluster_args += ["--cluster-port", str(free_port())]
+            self.nodes.append(RedisServer(node_dir / "redis.log", cluster_args))
+        # Any node will do: the client learns the others from it.
+        self.url = f"redis://127.0.0.1:{self.nodes[0].port}"
+        self.env = {"REDIS_URL": self.url, "REDIS_CLUSTER": "1"}
+        created = subprocess.run(
+            [
+                shutil.which("redis-cli"),
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert created.returncode == 0, created.stdout + created.stderr
+        self.wait_until_whole()
+
+    def wait_until_whole(self, timeout=30):
+        """Until every node says the cluster is ok (every slot served)."""
+        deadline = time.monotonic() + timeout
+        while not all(self._state(node) == "ok" for node in self.nodes):
+            assert time.monotonic() < deadline, "the Redis Cluster did not form"
+            time.sleep(0.1)
+
+    def _state(self, node):
+        info = self._cli(node, "cluster", "info")
+        return next(
+            (line.split(":")[1].strip() for line in info.splitlines() if line.startswith("cluster_state:")), None
+        )
+
+    def node_of(self, key):
+        """The node that owns `key`'s hash slot."""
+        slot = int(self._cli(self.nodes[0], "cluster", "keyslot", key))
+        for line in self._cli(self.nodes[0], "cluster", "nodes").splitlines():
+            fields = line.split()
+            port = int(fields[1].split("@")[0].rsplit(":", 1)[1])
+            for owned in fields[8:]:
+                first, _, last = owned.partition("-")
+                if int(first) <= slot <= int(last or first):
+                    return next(node for node in self.nodes if node.port == port)
+        raise AssertionError(f"no node owns slot {slot}")
+
+    @staticmethod
+    def _cli(node, *command):
+        return subprocess.run(
+            [shutil.which("redis-cli"), "-p", str(node.port), *command], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+
+    def stop(self):
+        for node in self.nodes:
+            node.stop()
+
+    def start(self):
+        for node in self.nodes:
+            node.start()
+        self.wait_until_whole()

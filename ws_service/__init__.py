@@ -72,7 +72,7 @@ def create_app(config=None):
     )
     broker: InMemoryBroker | RedisBroker
     if config.redis_url:
-        broker = RedisBroker(hub, config.redis_url, config.presence_ttl_seconds)
+        broker = RedisBroker(hub, config.redis_url, config.presence_ttl_seconds, cluster=config.redis_cluster)
         app.extensions["parley_health_checks"]["broker"] = broker.check
     else:
         broker = InMemoryBroker(hub)

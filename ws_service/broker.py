@@ -4,6 +4,11 @@
 event is published on the room's channel, and each process delivers what arrives on the channels
 of the rooms it has sockets in, to its own hub. It never publishes what it receives. Presence lives
 in Redis with an expiry, so a process that dies leaves no ghosts for longer than that.
+
+With REDIS_CLUSTER, REDIS_URL names any node of a Redis Cluster: a room's events travel over sharded
+pub/sub (SPUBLISH, SSUBSCRIBE) on the shard that owns the room's hash slot, so each room loads one
+shard and a cluster's pub/sub grows with its shards; the room's presence keys carry the same hash tag
+and live on that shard too.
 """
 
 import contextlib
@@ -14,6 +19,7 @@ import uuid
 
 import gevent
 import redis
+import redis.cluster
 from gevent.event import AsyncResult
 from gevent.queue import Empty, Queue
 
@@ -75,9 +81,12 @@ class InMemoryBroker:
 
 
 class RedisBroker:
-    def __init__(self, hub, url, presence_ttl_seconds):
+    def __init__(self, hub, url, presence_ttl_seconds, cluster=False):
         self._hub = hub
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self._cluster = cluster
+        client = redis.cluster.RedisCluster if cluster else redis.Redis
+        self._redis = client.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self._names = _Names(cluster)
         self._process_id = uuid.uuid4().hex
         self._presence_ttl = presence_ttl_seconds
         self._followers = {}  # room_id -> number of local sockets and waiters that follow it
@@ -100,7 +109,7 @@ class RedisBroker:
         try:
             pipe = self._redis.pipeline(transaction=False)
             for event in events:
-                pipe.publish(_channel(event["room_id"]), self._envelope(event, by))
+                self._publish(pipe, event["room_id"], self._envelope(event, by))
             pipe.execute()
         except redis.RedisError as error:
             log.warning("could not publish to Redis (%s); delivering locally only", error)
@@ -112,7 +121,7 @@ class RedisBroker:
         others through Redis; while Redis is away only this process's do, and nothing is owed."""
         self._hub.broadcast(event)
         try:
-            self._redis.publish(_channel(event["room_id"]), self._envelope(event))
+            self._publish(self._redis, event["room_id"], self._envelope(event))
         except redis.RedisError as error:
             log.warning("could not publish an ephemeral event to Redis (%s)", error)
 
@@ -120,6 +129,14 @@ class RedisBroker:
         """From the hub: its local view of a room changed, and `event` (join or leave) went to
         its own sockets. Both go to the others without making the hub wait."""
         self._presence_updates.put((room_id, users, event))
+
+    def _publish(self, client, room_id, payload):
+        """On the room's channel: sharded in a cluster, so that only the room's shard carries it."""
+        channel = self._names.channel(room_id)
+        if self._cluster:
+            client.spublish(channel, payload)
+        else:
+            client.publish(channel, payload)
 
     def _envelope(self, event, by=None):
         # `at`: when it was published, for the time it takes to cross (ws_service/stages.py).
@@ -178,7 +195,9 @@ class RedisBroker:
             try:
                 rooms = list(self._followers)
                 if rooms:
-                    pubsub.subscribe(*[_channel(room_id) for room_id in rooms])
+                    self._subscribe(pubsub, rooms)
+                elif self._cluster:
+                    self._redis.ping()  # a cluster's pub/sub connects to a shard at its first subscription
                 else:
                     pubsub.ping()
                 if outage:
@@ -197,19 +216,44 @@ class RedisBroker:
                 with contextlib.suppress(redis.RedisError):
                     pubsub.close()
 
+    def _subscribe(self, pubsub, room_ids):
+        channels = [self._names.channel(room_id) for room_id in room_ids]
+        if self._cluster:
+            pubsub.ssubscribe(*channels)
+        else:
+            pubsub.subscribe(*channels)
+
+    def _unsubscribe(self, pubsub, room_ids):
+        channels = [self._names.channel(room_id) for room_id in room_ids]
+        if self._cluster:
+            pubsub.sunsubscribe(*channels)
+        else:
+            pubsub.unsubscribe(*channels)
+
+    def _next_message(self, pubsub):
+        """The next message on any channel followed, or None after a short wait: short, so that a
+        new room's subscription starts promptly; a message ends it at once."""
+        if not self._cluster:
+            return pubsub.get_message(timeout=0.05)
+        if not pubsub.node_pubsub_mapping:  # following nothing yet: no shard to wait on
+            gevent.sleep(0.05)
+            return None
+        # Each shard's connection in turn, each for a moment.
+        return pubsub.get_sharded_message(timeout=0.01)
+
     def _listen(self, pubsub):
         while True:
             self._apply_commands(pubsub)
-            # Short, so that a new room's subscription starts promptly; a message ends it at once.
-            message = pubsub.get_message(timeout=0.05)
+            message = self._next_message(pubsub)
             if message is None:
                 continue
-            room_id = int(message["channel"].rsplit(b":", 1)[1]) if message.get("channel") else None
-            if message["type"] == "subscribe":
+            kind = message["type"].decode() if isinstance(message["type"], bytes) else message["type"]
+            room_id = self._names.room_of(message["channel"]) if message.get("channel") else None
+            if kind in ("subscribe", "ssubscribe"):
                 confirmed = self._subscribed.get(room_id)
                 if confirmed is not None:
                     confirmed.set(True)
-            elif message["type"] == "message":
+            elif kind in ("message", "smessage"):
                 event, origin, published_at, by = _opened(message["data"])
                 if event is None:
                     log.warning("skipped a malformed payload on %s", message["channel"])
@@ -228,13 +272,13 @@ class RedisBroker:
                 return
             # What changed again since the command was queued is left as it is now.
             if action == "subscribe":
-                channels = [_channel(room_id) for room_id in room_ids if room_id in self._followers]
-                if channels:
-                    pubsub.subscribe(*channels)
+                wanted = [room_id for room_id in room_ids if room_id in self._followers]
+                if wanted:
+                    self._subscribe(pubsub, wanted)
             else:
-                channels = [_channel(room_id) for room_id in room_ids if room_id not in self._followers]
-                if channels:
-                    pubsub.unsubscribe(*channels)
+                unwanted = [room_id for room_id in room_ids if room_id not in self._followers]
+                if unwanted:
+                    self._unsubscribe(pubsub, unwanted)
 
     # -- presence --------------------------------------------------------------------------------
 
@@ -255,7 +299,7 @@ class RedisBroker:
                     room_id, users, event = self._presence_updates.get(timeout=until_refresh)
                     self._local_presence[room_id] = users
                     if event is not None:
-                        self._redis.publish(_channel(room_id), self._envelope(event))
+                        self._publish(self._redis, room_id, self._envelope(event))
                     rooms = [room_id]
             except Empty:
                 continue  # the refresh is due
@@ -271,16 +315,16 @@ class RedisBroker:
         pipe = self._redis.pipeline()
         for room_id in rooms:
             users = self._local_presence.get(room_id, ())
-            key = _presence_key(room_id, self._process_id)
+            key = self._names.presence_key(room_id, self._process_id)
             pipe.delete(key)
             if users:
                 pipe.hset(key, mapping={str(user["id"]): user["username"] for user in users})
                 pipe.expire(key, int(self._presence_ttl))
-                pipe.sadd(_presence_index(room_id), self._process_id)
-                pipe.expire(_presence_index(room_id), int(self._presence_ttl))
+                pipe.sadd(self._names.presence_index(room_id), self._process_id)
+                pipe.expire(self._names.presence_index(room_id), int(self._presence_ttl))
             else:
                 self._local_presence.pop(room_id, None)
-                pipe.srem(_presence_index(room_id), self._process_id)
+                pipe.srem(self._names.presence_index(room_id), self._process_id)
         pipe.execute()
 
     def clients(self, room_id):
@@ -304,12 +348,12 @@ class RedisBroker:
         try:
             pipe = self._redis.pipeline()
             for room_id in room_ids:
-                pipe.smembers(_presence_index(room_id))
+                pipe.smembers(self._names.presence_index(room_id))
             processes = [sorted({p.decode() for p in members} - {self._process_id}) for members in pipe.execute()]
             pipe = self._redis.pipeline()
             for room_id, others in zip(room_ids, processes, strict=True):
                 for process_id in others:
-                    pipe.hgetall(_presence_key(room_id, process_id))
+                    pipe.hgetall(self._names.presence_key(room_id, process_id))
             mappings = iter(pipe.execute())
         except redis.RedisError:
             raise BrokerUnavailable() from None
@@ -347,13 +391,25 @@ def _opened(payload):
     return event, origin, published_at if isinstance(published_at, float) else None, by
 
 
-def _channel(room_id):
-    return f"parley:room:{room_id}"
+class _Names:
+    """A room's channel and presence keys. In a cluster they share a hash tag ({42}), so that the room's
+    traffic and presence live on one shard; a single Redis keeps the names it always had."""
 
+    def __init__(self, cluster):
+        self._cluster = cluster
 
-def _presence_key(room_id, process_id):
-    return f"parley:presence:{room_id}:{process_id}"
+    def _room(self, room_id):
+        return f"{{{room_id}}}" if self._cluster else str(room_id)
 
+    def channel(self, room_id):
+        return f"parley:room:{self._room(room_id)}"
 
-def _presence_index(room_id):
-    return f"parley:presence:{room_id}"
+    def presence_key(self, room_id, process_id):
+        return f"parley:presence:{self._room(room_id)}:{process_id}"
+
+    def presence_index(self, room_id):
+        return f"parley:presence:{self._room(room_id)}"
+
+    @staticmethod
+    def room_of(channel):
+        return int(channel.rsplit(b":", 1)[1].strip(b"{}"))

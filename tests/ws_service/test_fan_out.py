@@ -1,5 +1,6 @@
 """Several ws_service processes sharing Redis: events cross between them, in seq order, and
-nothing stored is lost when a process dies or Redis goes away."""
+nothing stored is lost when a process dies or Redis goes away. Each test runs on a single Redis and
+on a three-node Redis Cluster (REDIS_CLUSTER=1: sharded pub/sub, presence on the room's shard)."""
 
 import re
 import threading
@@ -9,15 +10,23 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import GENEROUS_LIMITS, METRICS_HEADERS, GunicornService, Person, RedisServer
+from tests.conftest import (
+    GENEROUS_LIMITS,
+    METRICS_HEADERS,
+    GunicornService,
+    Person,
+    RedisClusterServers,
+    RedisServer,
+)
 from tests.ws_service.conftest import long_polls_waiting
 
 PROCESSES = 3
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
+@pytest.fixture(scope="module", params=["single", "cluster"])
+def redis_server(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(f"redis-{request.param}")
+    server = RedisServer(folder / "redis.log") if request.param == "single" else RedisClusterServers(folder)
     yield server
     server.stop()
 
@@ -27,7 +36,7 @@ def ws_processes(database_url, redis_server, tmp_path_factory):
     logs = tmp_path_factory.mktemp("ws-processes")
     env = {
         "DATABASE_URL": database_url,
-        "REDIS_URL": redis_server.url,
+        **redis_server.env,
         "PRESENCE_TTL_SECONDS": "3",
         # What these tests close must close at once: the sweep, a backstop, does not come in time.
         "WS_SESSION_SWEEP_SECONDS": "60",

@@ -14,7 +14,16 @@ import requests
 import websocket
 
 from db.migrate import apply_migrations
-from tests.conftest import GENEROUS_LIMITS, GunicornService, Person, RedisServer, RunningServer, SocketClosed
+from tests.conftest import (
+    GENEROUS_LIMITS,
+    GunicornService,
+    Person,
+    RedisServer,
+    RoomSocket,
+    RunningServer,
+    SocketClosed,
+    drop_sockets_opened_since,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +38,10 @@ def redis_server(tmp_path):
 @pytest.fixture
 def two_processes(database_url, redis_server, tmp_path):
     env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3", **GENEROUS_LIMITS}
+    already_open = len(RoomSocket.opened)
     processes = [GunicornService("ws_service", env, tmp_path / f"ws{i}.log") for i in range(2)]
     yield processes
+    drop_sockets_opened_since(already_open)
     for process in processes:
         if process.process.poll() is None:
             process.stop()

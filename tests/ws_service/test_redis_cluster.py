@@ -1,0 +1,85 @@
+"""REDIS_CLUSTER=1 on a real three-node Redis Cluster: a room's events go over sharded pub/sub on
+the shard that owns the room, its presence lives on that shard, and a restart of that node loses no
+stored message. (Every cross-process test of test_fan_out.py runs on a cluster as well.)"""
+
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.conftest import (
+    GENEROUS_LIMITS,
+    GunicornService,
+    Person,
+    RedisClusterServers,
+    RoomSocket,
+    drop_sockets_opened_since,
+)
+from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    servers = RedisClusterServers(tmp_path / "cluster")
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture
+def two_processes(database_url, cluster, tmp_path):
+    env = {"DATABASE_URL": database_url, **cluster.env, "PRESENCE_TTL_SECONDS": "3", **GENEROUS_LIMITS}
+    already_open = len(RoomSocket.opened)
+    processes = [GunicornService("ws_service", env, tmp_path / f"ws{i}.log") for i in range(2)]
+    yield processes
+    drop_sockets_opened_since(already_open)
+    for process in processes:
+        process.stop()
+
+
+def test_a_rooms_events_use_its_shard_and_its_presence_lives_there(base_url, two_processes, cluster):
+    first, second = two_processes
+    watcher = Person(base_url, ws_base_url=first.url).register().login()
+    sender = Person(base_url, ws_base_url=second.url).register().login()
+    room = watcher.create_room()
+    socket = watcher.connect(room)
+    channel = f"parley:room:{{{room}}}"
+    owner = cluster.node_of(channel)
+    # Both processes follow the room: the sender's process, once it has a socket there too.
+    sender.connect(room)
+    assert cluster._cli(owner, "pubsub", "shardnumsub", channel).split()[-1] == "2"
+    for node in cluster.nodes:
+        assert cluster._cli(node, "pubsub", "channels") == ""  # nothing on classic pub/sub
+        if node is not owner:
+            assert cluster._cli(node, "pubsub", "shardchannels") == ""
+    assert cluster._cli(owner, "exists", f"parley:presence:{{{room}}}") == "1"  # the room's shard
+    assert sender.post(f"/ws/rooms/{room}/messages", json={"content": "over the shard"}).status_code == 201
+    assert socket.stored_events(1)[0]["content"] == "over the shard"
+    clients = sender.get(f"/ws/getClients/{room}").json()["clients"]
+    assert {client["id"] for client in clients} == {watcher.id, sender.id}
+
+
+def test_the_rooms_node_restarted_during_traffic_loses_nothing_and_clients_catch_up(base_url, two_processes, cluster):
+    first, _second = two_processes
+    sender = Person(base_url, ws_base_url=first.url).register().login()
+    room = sender.create_room()
+    followers = [Follower(Person(base_url).register().login(), room, [process.url]) for process in two_processes]
+    total = 60
+    sending = threading.Thread(target=keep_sending, args=(sender, room, total, 0.05))
+    sending.start()
+    while len(followers[1].events) < 15:
+        time.sleep(0.01)
+    owner = cluster.node_of(f"parley:room:{{{room}}}")
+    owner.stop()
+    time.sleep(1)
+    owner.start()
+    cluster.wait_until_whole()
+    sending.join()
+    stored = history(sender, room)
+    assert len(stored) == total
+    for follower in followers:
+        assert follower.wait_for(total) == stored
+    deadline = time.monotonic() + 15
+    while any(requests.get(f"{process.url}/healthz").status_code != 200 for process in two_processes):
+        assert time.monotonic() < deadline, "ws_service did not recover from the node's restart"
+        time.sleep(0.1)
