@@ -11,11 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import report, scenarios, search
+from bench import report, scale, scenarios, search
 from bench.targets import EmbeddedPostgres, Parley, Peer, PeerHttp, Stack, StoredPeer
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("idle", "fan-out", "rooms", "latency", "stack", "http", "search")
+SCENARIOS = ("idle", "fan-out", "rooms", "latency", "stack", "http", "search", "scale")
 # The stack "holds" a rate while its p99 stays under this, with every message delivered (issue 16).
 STACK_P99_MS = 100
 
@@ -34,6 +34,9 @@ FULL = {
     "stack_rates": (1.5, 2.0, 3.0, 4.0),  # messages per socket per second, after the 1/s run
     "stack_step_seconds": 20,
     "search": (1_000_000, 1_000, 20),  # messages, rooms, runs of each query
+    "scale_rooms": (50, 20, 30),  # rooms, sockets in each, seconds: 1,000 msg/s, 20,000 deliveries/s
+    "scale_stored": (50, 400),  # rooms (a sender and a receiver in each), messages each
+    "scale_redis_requests": 400_000,
 }
 QUICK = {
     "idle_sockets": 200,
@@ -50,6 +53,9 @@ QUICK = {
     "stack_rates": (2.0,),
     "stack_step_seconds": 2,
     "search": (20_000, 20, 3),
+    "scale_rooms": (4, 6, 3),
+    "scale_stored": (5, 20),
+    "scale_redis_requests": 20_000,
 }
 
 
@@ -74,7 +80,16 @@ def main():
             postgres = running.enter_context(stopping(EmbeddedPostgres()))
             admin_url, postgres_pids = postgres.admin_url, [postgres.pid]
         peer = running.enter_context(stopping(Peer()))
-        rows, series = direct_scenarios(args, sizes, admin_url, postgres_pids, peer)
+        rows, figures = [], {}
+        if "scale" in args.only:  # first: the other scenarios leave PostgreSQL busy for a while
+            rows, processes = scale.processes_compared(admin_url, postgres_pids, *sizes["scale_rooms"])
+            redis_rows, figures = scale.redis_throughput(sizes["scale_redis_requests"])
+            rows += redis_rows
+            figures["processes"] = processes
+        direct_rows, series = direct_scenarios(args, sizes, admin_url, postgres_pids, peer)
+        rows += direct_rows
+        if "scale" in series:
+            series["scale"].update(figures)
         if "stack" in args.only:
             rows += stack_latency(
                 admin_url, postgres_pids, sizes, series, profile_to=args.output if args.profile else None
@@ -83,6 +98,8 @@ def main():
     results = {
         "mode": "quick" if args.quick else "full",
         "rows": rows,
+        # What bench/capacity.py plans from (the scale scenario's figures).
+        **({"figures": series["scale"]} if "scale" in series else {}),
         "machine": {
             "cpus": cpus,
             "platform": platform.platform(),
@@ -175,6 +192,11 @@ def direct_scenarios(args, sizes, admin_url, postgres_pids, peer):
             peers = [("peer (websockets, nothing stored)", peer, peer_rooms)]
             peers.append(("stored peer (websockets + asyncpg)", stored_peer, scenarios.Rooms(stored_peer)))
             rows += scenarios.fan_out_rooms(parley, parley_rooms, peers, *sizes["rooms"])
+        if "scale" in args.only:
+            stored_rows, series["scale"] = scale.stored_rate(
+                parley, parley_rooms, stored_peer, scenarios.Rooms(stored_peer), *sizes["scale_stored"]
+            )
+            rows += stored_rows
         if "search" in args.only:  # last: its million messages would slow the others' database
             rows += search.search_latency(parley, token, *sizes["search"])
     return rows, series

@@ -88,7 +88,14 @@ async def paced_latency(room_urls, sockets_per_room, rate, seconds, headers=None
     does not delay the next send) carrying the time it was due; every socket in the room receives
     every message. Returns end-to-end latencies in seconds, measured from the due time (so a
     stall counts in full), how many deliveries were expected, and the sending window (start, end)."""
-    sockets = await open_sockets([url for url in room_urls for _ in range(sockets_per_room)], headers)
+    return await paced_spread_latency([[url] * sockets_per_room for url in room_urls], rate, seconds, headers)
+
+
+async def paced_spread_latency(rooms, rate, seconds, headers=None):
+    """paced_latency() where each room is the list of its sockets' URLs: the room's address on
+    several processes, say, so that its sockets are spread over them."""
+    sockets = await open_sockets([url for room in rooms for url in room], headers)
+    room_sizes = [len(room) for room in rooms for _ in room]  # each socket's room's size
     latencies = []
     interval = 1 / rate
     start = time.time() + 1.0
@@ -101,7 +108,7 @@ async def paced_latency(room_urls, sockets_per_room, rate, seconds, headers=None
         while due < end:
             await asyncio.sleep(max(0.0, due - time.time()))
             await ws.send(json.dumps({"type": "send", "content": repr(due), "client_id": f"p{index}-{number}"}))
-            expected[0] += sockets_per_room
+            expected[0] += room_sizes[index]
             number += 1
             due += interval
 

@@ -36,11 +36,20 @@ def test_a_quick_benchmark_run_writes_well_formed_results_and_plots(tmp_path):
         "CPU per message sent",
         "stages of a message",
         "search",
+        "stored messages",
+        "scale",
+        "Redis on one core",
     }, "every scenario has its rows"
+    figures = results["figures"]  # what bench/capacity.py plans from
+    assert set(figures["processes"]) == {"one process, in memory", "one process, Redis", "two processes, Redis"}
+    for measured in figures["processes"].values():
+        assert measured["delivered"] > 0 and measured["cpu_us_per_message"]["ws_service"] > 0
+    assert figures["redis_publishes_per_second"] > 0 and figures["stored_messages_per_second"] > 0
     for row in results["rows"]:
         assert set(row) == {"scenario", "metric", "parley", "peer", "ratio", "unit", "notes"}
         # CPU is counted in clock ticks (10 ms): at --quick sizes a share may round to nothing.
-        minimum = 0 if row["scenario"].startswith(("CPU", "latency through make stack", "stages")) else 1e-9
+        counted_in_ticks = row["scenario"].startswith(("CPU", "latency through make stack", "stages"))
+        minimum = 0 if counted_in_ticks or "CPU" in row["metric"] else 1e-9
         assert row["parley"] >= minimum, row
         if row["peer"] is not None:  # rows of Parley's alone: CPU by kind of process, the stack's steps
             assert row["peer"] >= minimum, row
