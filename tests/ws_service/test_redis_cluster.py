@@ -2,11 +2,9 @@
 the shard that owns the room, its presence lives on that shard, and a restart of that node loses no
 stored message. (Every cross-process test of test_fan_out.py runs on a cluster as well.)"""
 
-import threading
 import time
 
 import pytest
-import requests
 
 from tests.conftest import (
     GENEROUS_LIMITS,
@@ -16,7 +14,7 @@ from tests.conftest import (
     RoomSocket,
     drop_sockets_opened_since,
 )
-from tests.ws_service.test_fan_out_faults import Follower, history, keep_sending
+from tests.ws_service.test_fan_out_faults import nothing_lost_across
 
 
 @pytest.fixture
@@ -60,26 +58,11 @@ def test_a_rooms_events_use_its_shard_and_its_presence_lives_there(base_url, two
 
 
 def test_the_rooms_node_restarted_during_traffic_loses_nothing_and_clients_catch_up(base_url, two_processes, cluster):
-    first, _second = two_processes
-    sender = Person(base_url, ws_base_url=first.url).register().login()
-    room = sender.create_room()
-    followers = [Follower(Person(base_url).register().login(), room, [process.url]) for process in two_processes]
-    total = 60
-    sending = threading.Thread(target=keep_sending, args=(sender, room, total, 0.05))
-    sending.start()
-    while len(followers[1].events) < 15:
-        time.sleep(0.01)
-    owner = cluster.node_of(f"parley:room:{{{room}}}")
-    owner.stop()
-    time.sleep(1)
-    owner.start()
-    cluster.wait_until_whole()
-    sending.join()
-    stored = history(sender, room)
-    assert len(stored) == total
-    for follower in followers:
-        assert follower.wait_for(total) == stored
-    deadline = time.monotonic() + 15
-    while any(requests.get(f"{process.url}/healthz").status_code != 200 for process in two_processes):
-        assert time.monotonic() < deadline, "ws_service did not recover from the node's restart"
-        time.sleep(0.1)
+    def restart_the_rooms_node(room):
+        owner = cluster.node_of(f"parley:room:{{{room}}}")
+        owner.stop()
+        time.sleep(1)
+        owner.start()
+        cluster.wait_until_whole()
+
+    nothing_lost_across(base_url, two_processes, restart_the_rooms_node, "the node's restart")
