@@ -53,8 +53,13 @@ def main_config(prefix):
         (r"^user .*;$", user),
         (r"^pid .*;$", f"pid {prefix}/nginx.pid;"),
         (r"^error_log .*;$", f"error_log {prefix}/logs/error.log warn;"),
-        # A process may not raise its hard limit: as far as this machine allows.
+        # A process may not raise its hard limit: as far as this machine allows, and no more
+        # connections a worker than that (nginx would warn, in plain text, in the JSON log).
         (r"^worker_rlimit_nofile +(\d+);$", lambda m: f"worker_rlimit_nofile {_within(int(m[1]), hard_limit)};"),
+        (
+            r"^( *)worker_connections +(\d+);$",
+            lambda m: f"{m[1]}worker_connections {_within(int(m[2]), hard_limit)};",
+        ),
         (
             r"^ *include /etc/nginx/conf\.d/\*\.conf;$",
             f"""    client_body_temp_path {prefix}/client_body;
