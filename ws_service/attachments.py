@@ -2,6 +2,7 @@
 members, and removed if never sent. The bytes live in PostgreSQL, in chunks, so that every process
 and host serves every file and no process holds a whole one."""
 
+import itertools
 import logging
 
 import gevent
@@ -96,7 +97,7 @@ def find_attachment(room_id, user_id, attachment_id):
 def attachment_bytes(attachment_id):
     """The file's bytes, chunk by chunk, each read with a connection of its own: a slow download
     holds no database connection between its writes."""
-    for n in range(1 << 31):
+    for n in itertools.count():
         with db.autocommit() as cursor:
             chunk = storage.attachment_chunk(cursor, attachment_id, n)
         if chunk is None:
