@@ -74,8 +74,13 @@ function start(file) {
   request.upload.addEventListener("progress", (event) => { progress.value = event.loaded; });
   request.addEventListener("load", () => {
     entry.request = null;
-    const answer = JSON.parse(request.responseText || "null");
-    if (request.status === 201) {
+    let answer = null;
+    try {
+      answer = JSON.parse(request.responseText);
+    } catch {
+      // not JSON: said below by its status
+    }
+    if (request.status === 201 && answer) {
       entry.id = answer.id;
       progress.value = progress.max;
       state.textContent = "ready";
