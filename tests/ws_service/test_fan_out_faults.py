@@ -35,16 +35,22 @@ def redis_server(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def two_processes(database_url, redis_server, tmp_path):
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "PRESENCE_TTL_SECONDS": "3", **GENEROUS_LIMITS}
+def two_ws_processes(database_url, broker_env, folder):
+    """For a fixture to `yield from`: two ws_service processes sharing the Redis `broker_env` names;
+    the test's sockets are dropped before they stop."""
+    env = {"DATABASE_URL": database_url, **broker_env, "PRESENCE_TTL_SECONDS": "3", **GENEROUS_LIMITS}
     already_open = len(RoomSocket.opened)
-    processes = [GunicornService("ws_service", env, tmp_path / f"ws{i}.log") for i in range(2)]
+    processes = [GunicornService("ws_service", env, folder / f"ws{i}.log") for i in range(2)]
     yield processes
     drop_sockets_opened_since(already_open)
     for process in processes:
         if process.process.poll() is None:
             process.stop()
+
+
+@pytest.fixture
+def two_processes(database_url, redis_server, tmp_path):
+    yield from two_ws_processes(database_url, redis_server.env, tmp_path)
 
 
 class Follower:

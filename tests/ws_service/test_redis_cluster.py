@@ -6,15 +6,8 @@ import time
 
 import pytest
 
-from tests.conftest import (
-    GENEROUS_LIMITS,
-    GunicornService,
-    Person,
-    RedisClusterServers,
-    RoomSocket,
-    drop_sockets_opened_since,
-)
-from tests.ws_service.test_fan_out_faults import nothing_lost_across
+from tests.conftest import Person, RedisClusterServers
+from tests.ws_service.test_fan_out_faults import nothing_lost_across, two_ws_processes
 
 
 @pytest.fixture
@@ -26,13 +19,7 @@ def cluster(tmp_path):
 
 @pytest.fixture
 def two_processes(database_url, cluster, tmp_path):
-    env = {"DATABASE_URL": database_url, **cluster.env, "PRESENCE_TTL_SECONDS": "3", **GENEROUS_LIMITS}
-    already_open = len(RoomSocket.opened)
-    processes = [GunicornService("ws_service", env, tmp_path / f"ws{i}.log") for i in range(2)]
-    yield processes
-    drop_sockets_opened_since(already_open)
-    for process in processes:
-        process.stop()
+    yield from two_ws_processes(database_url, cluster.env, tmp_path)
 
 
 def test_a_rooms_events_use_its_shard_and_its_presence_lives_there(base_url, two_processes, cluster):
