@@ -446,8 +446,9 @@ def read_events(room_id, user_id, after_seq, before_seq, limit):
         else:
             rows = storage.events_after(cursor, room_id, after_seq or 0, limit)
         events = [event_from_row(row) for row in rows]
-        _add_reactions(cursor, [event for event in events if event["type"] == "message"])
-        _add_thread_summaries(cursor, [event for event in events if event["type"] == "message"])
+        messages = [event for event in events if event["type"] == "message"]
+        _add_reactions(cursor, messages)
+        _add_thread_summaries(cursor, messages)
     return {"events": events, "last_seq": room["last_seq"]}
 
 

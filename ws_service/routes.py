@@ -42,10 +42,10 @@ def client_id(body):
 def message_draft(body):
     """A send's fields (an HTTP body or a socket frame); with files, the text may be empty."""
     reply_to = body.get("reply_to")
-    if reply_to is not None and not _is_id(reply_to):
+    if reply_to is not None and not could_be_id(reply_to):
         raise BadRequest("'reply_to' must be a message id.", code="wrong_type")
     attachments = body.get("attachments") or []
-    if not isinstance(attachments, list) or not all(_is_id(item) for item in attachments):
+    if not isinstance(attachments, list) or not all(could_be_id(item) for item in attachments):
         raise BadRequest("'attachments' must be a list of uploads' ids.", code="wrong_type")
     if len(attachments) > MAX_ATTACHMENTS or len(set(attachments)) != len(attachments):
         raise BadRequest(f"'attachments' names up to {MAX_ATTACHMENTS} different uploads.", code="invalid_parameter")
@@ -53,7 +53,8 @@ def message_draft(body):
     return actions.Draft(content, client_id(body), reply_to, tuple(attachments))
 
 
-def _is_id(value):
+def could_be_id(value):
+    """Whether a JSON value (a body's or a frame's) is a row's id: an integer from 1, not a boolean."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
@@ -136,7 +137,7 @@ def add_member(room_id):
     body = json_object() if _has_body() else {}
     if "user_id" in body and body["user_id"] != g.user["id"]:
         new_member = body["user_id"]
-        if isinstance(new_member, bool) or not isinstance(new_member, int) or not 1 <= new_member <= MAX_ID:
+        if not could_be_id(new_member):
             raise BadRequest("'user_id' must be a user's id.", code="wrong_type")
         return jsonify(actions.do_add_member(room_id, g.user["id"], new_member))
     return jsonify(actions.do_join_room(room_id, g.user["id"]))

@@ -22,7 +22,7 @@ from ws_service.connection import Connection
 from ws_service.in_flight import InFlightSends
 from ws_service.reactions import emoji_of
 from ws_service.reading import InlineReader
-from ws_service.routes import message_content, message_draft, read_seq
+from ws_service.routes import could_be_id, message_content, message_draft, read_seq
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def _read_frames(reader, connection):
 
 def _message_id(frame):
     value = frame.get("id")
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+    if not could_be_id(value):
         raise BadRequest("'id' must be a message id.", code="wrong_type")
     return value
 
