@@ -94,15 +94,31 @@ def find_attachment(room_id, user_id, attachment_id):
     return found
 
 
-def attachment_bytes(attachment_id):
+def attachment_bytes(attachment_id, size):
     """The file's bytes, chunk by chunk, each read with a connection of its own: a slow download
-    holds no database connection between its writes."""
-    for n in itertools.count():
-        with db.autocommit() as cursor:
-            chunk = storage.attachment_chunk(cursor, attachment_id, n)
+    holds no database connection between its writes. The first chunk is read now, before the answer
+    begins: a file removed since it was found (its message deleted, an unsent upload cleaned up) is
+    a 404, not an answer that stops short of its Content-Length. An empty file has no chunks."""
+    if size == 0:
+        return iter(())
+    first = _chunk(attachment_id, 0)
+    if first is None:
+        raise AttachmentNotFound()
+    return itertools.chain([first], _chunks_after_first(attachment_id))
+
+
+def _chunks_after_first(attachment_id):
+    for n in itertools.count(1):
+        chunk = _chunk(attachment_id, n)
         if chunk is None:
             return
-        yield bytes(chunk)
+        yield chunk
+
+
+def _chunk(attachment_id, n):
+    with db.autocommit() as cursor:
+        chunk = storage.attachment_chunk(cursor, attachment_id, n)
+    return None if chunk is None else bytes(chunk)
 
 
 def thumbnail_of(attachment_id):

@@ -238,7 +238,8 @@ def attachment(room_id, attachment_id):
         response = Response(attachments.thumbnail_of(found["id"]), content_type=THUMBNAIL_TYPE)
     else:
         content_type = found["content_type"] + ("; charset=utf-8" if found["content_type"].startswith("text/") else "")
-        response = Response(stream_with_context(attachments.attachment_bytes(found["id"])), content_type=content_type)
+        chunks = attachments.attachment_bytes(found["id"], found["size"])
+        response = Response(stream_with_context(chunks), content_type=content_type)
         response.content_length = found["size"]
     shown = thumbnail or (found["content_type"] in INLINE_IMAGE_TYPES and found["width"] is not None)
     response.headers["Content-Disposition"] = _disposition("inline" if shown else "attachment", found["name"])

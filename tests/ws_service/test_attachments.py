@@ -167,6 +167,15 @@ def test_a_chunked_upload_is_read_within_the_limit(person, shared_room):
     assert refused.status_code == 413
 
 
+def test_an_empty_file_is_stored_and_served_empty(person, shared_room):
+    room, bob = shared_room
+    empty = upload(person, room, b"", name="empty.txt").json()
+    assert (empty["size"], empty["content_type"]) == (0, "text/plain")
+    assert send(person, room, attachments=[empty["id"]]).status_code == 201
+    served = bob.get(empty["url"])
+    assert (served.status_code, served.content) == (200, b"")
+
+
 def test_an_upload_needs_a_file_part_a_multipart_body_and_membership(person, new_person, shared_room):
     room, _ = shared_room
     missing = person.post(f"/ws/rooms/{room}/attachments", files={"other": ("a.txt", b"hi")})
